@@ -1,0 +1,52 @@
+# Caminos de Saberes — two commands on a new machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CAMINOS_DATABASE_URL ?= sqlite:///var/caminos.db
+
+.PHONY: run test install lint typecheck migrations-check pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set everything up and serve on SQLite with demo content at http://127.0.0.1:8000 (docs at /docs).
+run: install
+	mkdir -p var
+	$(BIN)/caminos db upgrade
+	$(BIN)/caminos demo
+	$(BIN)/caminos serve --host 127.0.0.1 --port 8000
+
+## Install the dev tools and run every check: ruff, mypy, alembic check, pytest (SQLite, and PostgreSQL when
+## CAMINOS_TEST_DATABASE_URL is set).
+test: install lint typecheck migrations-check pytest
+
+lint:
+	$(BIN)/ruff check app tests migrations
+
+typecheck:
+	$(BIN)/mypy
+
+migrations-check:
+	rm -f var/alembic-check.db; mkdir -p var
+	CAMINOS_DATABASE_URL=sqlite:///var/alembic-check.db $(BIN)/alembic upgrade head
+	CAMINOS_DATABASE_URL=sqlite:///var/alembic-check.db $(BIN)/alembic check
+	rm -f var/alembic-check.db
+
+pytest:
+	@if [ -z "$$CAMINOS_TEST_DATABASE_URL" ]; then \
+	  echo "*** CAMINOS_TEST_DATABASE_URL is not set: PostgreSQL is SKIPPED, tests run on SQLite only. ***"; \
+	fi
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+## Benchmarks (against PostgreSQL at CAMINOS_BENCH_DATABASE_URL, default the local server).
+bench: install
+	$(BIN)/python -m tests.benchmarks.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,40 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from app.audit import service
+from app.auth.dependencies import RequireAdmin
+from app.core.db import SessionDep
+from app.core.errors import error_responses
+from app.core.pagination import Page, PageDep
+
+router = APIRouter(tags=["audit"])
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    entity: str
+    entity_id: str
+    country_code: str | None
+    data: dict[str, Any]
+    request_id: str | None
+
+
+@router.get("/audit", response_model=Page[AuditEntryOut], responses=error_responses(401, 403, 422))
+def read_audit(
+    session: SessionDep,
+    _admin: RequireAdmin,
+    page: PageDep,
+    actor: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+    since: AwareDatetime | None = None,
+) -> Page[AuditEntryOut]:
+    items, total = service.search(session, page, actor, action, since)
+    return Page(items=[AuditEntryOut.model_validate(e) for e in items], total=total)

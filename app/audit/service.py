@@ -1,0 +1,41 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.dependencies import Principal
+from app.core.logging import request_id_var
+from app.core.pagination import PageParams, count
+from app.models import AuditEntry
+
+
+def record(
+    session: Session,
+    actor: Principal | None,
+    action: str,
+    entity: str,
+    entity_id: object,
+    *,
+    country: str | None = None,
+    **data: Any,
+) -> None:
+    session.add(AuditEntry(
+        actor_id=actor.user_id if actor else None, action=action, entity=entity, entity_id=str(entity_id),
+        country_code=country, data=data, request_id=request_id_var.get(),
+    ))
+
+
+def search(
+    session: Session, page: PageParams, actor: int | None, action: str | None, since: datetime | None
+) -> tuple[list[AuditEntry], int]:
+    stmt = select(AuditEntry)
+    if actor is not None:
+        stmt = stmt.where(AuditEntry.actor_id == actor)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    total = count(session, stmt)
+    items = session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(page.limit).offset(page.offset)).all()
+    return list(items), total

@@ -1,0 +1,83 @@
+"""Who is calling: the principal is read from the database on every request (role and country included)."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+
+from app.core.base import utcnow
+from app.core.db import SessionFactoryDep, short_session
+from app.core.errors import Forbidden, NotAuthenticated
+from app.core.security import digest
+from app.models import AccessToken, Participant, Role, User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    role: Role
+    country: str | None
+    participant_id: int | None
+    token_id: int
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.COORDINATOR, Role.ADMIN)
+
+
+def optional_principal(
+    factory: SessionFactoryDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    if not token:
+        return None
+    # a short transaction of its own, so that authenticating never holds the request's write lock
+    with short_session(factory) as session:
+        row = session.execute(
+            select(AccessToken.id, User.id, User.role, User.country_code, Participant.id)
+            .join(User, User.id == AccessToken.user_id)
+            .outerjoin(Participant, Participant.user_id == User.id)
+            .where(
+                AccessToken.token_hash == digest(token),
+                AccessToken.revoked_at.is_(None),
+                AccessToken.expires_at > utcnow(),
+                User.active.is_(True),
+            )
+        ).one_or_none()
+    if row is None:
+        raise NotAuthenticated()
+    token_id, user_id, role, country, participant_id = row
+    return Principal(user_id=user_id, role=role, country=country, participant_id=participant_id,
+                     token_id=token_id)
+
+
+def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if principal is None:
+        raise NotAuthenticated()
+    return principal
+
+
+def require_admin(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if principal.role is not Role.ADMIN:
+        raise Forbidden()
+    return principal
+
+
+def require_staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if not principal.is_staff:
+        raise Forbidden()
+    return principal
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+RequireAdmin = Annotated[Principal, Depends(require_admin)]
+RequireStaff = Annotated[Principal, Depends(require_staff)]
+ClientAddress = Annotated[str, Depends(client_address)]

@@ -1,0 +1,88 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from app.core.validation import non_blank
+from app.models import EnrolmentStatus, Role
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class ActivateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=8, max_length=128)
+
+
+class ActivateOut(BaseModel):
+    username: str
+
+
+class ActivationCodeOut(BaseModel):
+    activation_code: str
+    expires_at: datetime
+
+
+class MeEnrolment(BaseModel):
+    id: int
+    status: EnrolmentStatus
+    waitlist_position: int | None
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    role: Role
+    country: str | None
+    full_name: str
+    locale: str
+    participant_id: int | None
+    enrolment: MeEnrolment | None
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=128)
+    full_name: str = Field(min_length=1, max_length=200)
+    role: Literal[Role.COORDINATOR, Role.ADMIN]
+    country: Literal["PE", "CL", "CO", "MX"] | None = None
+
+    @field_validator("full_name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return non_blank(value)
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal[Role.COORDINATOR, Role.ADMIN] | None = None
+    country: Literal["PE", "CL", "CO", "MX"] | None = None
+    active: bool | None = None
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("full_name")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return None if value is None else non_blank(value)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    email: str | None
+    role: Role
+    country: str | None = Field(validation_alias="country_code")
+    full_name: str
+    active: bool
+

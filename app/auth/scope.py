@@ -1,0 +1,34 @@
+"""The one place that decides which rows a user may read (DESIGN.md convention 7).
+
+Every list, detail, export and report filters its statement here; a row outside the result is "not found".
+"""
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, false
+
+from app.auth.dependencies import Principal
+from app.models import Role
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def readable(
+    principal: Principal, stmt: S, *, country: ColumnElement[str], participant: ColumnElement[int]
+) -> S:
+    """Admins read everything, a coordinator her country, a participant only herself."""
+    match principal.role:
+        case Role.ADMIN:
+            return stmt
+        case Role.COORDINATOR:
+            return stmt.where(country == principal.country)
+        case Role.PARTICIPANT:
+            if principal.participant_id is None:
+                return stmt.where(false())
+            return stmt.where(participant == principal.participant_id)
+    raise AssertionError(principal.role)
+
+
+def may_act_for_country(principal: Principal, country: str) -> bool:
+    """Whether a staff member may register or manage people of ``country``."""
+    return principal.role is Role.ADMIN or (principal.role is Role.COORDINATOR and principal.country == country)

@@ -1,0 +1,179 @@
+"""Logging in and out, activation codes, staff accounts, and the caller's own profile.
+
+Password hashing and verification (~0.1 s each) happen outside the request's write transaction: the reads they
+need go through a short session of their own, and the request session is only touched afterwards.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.audit import service as audit
+from app.auth import repository
+from app.auth.dependencies import Principal
+from app.auth.errors import InvalidActivationCode
+from app.auth.schemas import ActivationCodeOut, MeEnrolment, MeOut, TokenOut, UserCreate, UserUpdate
+from app.core import throttle
+from app.core.base import utcnow
+from app.core.config import Settings
+from app.core.db import short_session
+from app.core.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
+from app.core.security import digest, hash_password, new_activation_code, new_token, normalise_code, verify_password
+from app.enrolment import repository as enrolment_repository
+from app.models import AccessToken, ActivationCode, Participant, Role, User
+
+
+def _window(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.throttle_window_minutes)
+
+
+def login(
+    session: Session, factory: sessionmaker[Session], settings: Settings, username: str, password: str,
+    address: str,
+) -> TokenOut:
+    window = _window(settings)
+    account_key, address_key = f"login:account:{username.strip().lower()}", f"login:address:{address}"
+    with short_session(factory) as reader:
+        throttle.ensure_allowed(reader, address_key, settings.login_failures_per_address, window)
+        throttle.ensure_allowed(reader, account_key, settings.login_failures_per_account, window)
+        user = repository.find_by_username(reader, username.strip())
+        user_id, stored_hash, active = (user.id, user.password_hash, user.active) if user else (None, None, False)
+    # an unknown username is checked against a dummy hash: it costs the same time as a wrong password
+    if not verify_password(settings, password, stored_hash) or not active or user_id is None:
+        throttle.record_hit(session, account_key, window)
+        throttle.record_hit(session, address_key, window)
+        raise InvalidCredentials("invalid_credentials")
+    throttle.clear(session, account_key)
+    return issue_token(session, settings, user_id)
+
+
+def issue_token(session: Session, settings: Settings, user_id: int) -> TokenOut:
+    token = new_token()
+    lifetime = timedelta(minutes=settings.token_lifetime_minutes)
+    session.add(AccessToken(user_id=user_id, token_hash=digest(token), expires_at=utcnow() + lifetime))
+    session.flush()
+    return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
+
+
+def logout(session: Session, principal: Principal) -> None:
+    token = session.get(AccessToken, principal.token_id)
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+def activate(
+    session: Session, factory: sessionmaker[Session], settings: Settings, code: str, password: str, address: str
+) -> str:
+    window, key = _window(settings), f"activate:address:{address}"
+    code_hash = digest(normalise_code(code))
+    with short_session(factory) as reader:
+        throttle.ensure_allowed(reader, key, settings.activation_failures_per_address, window)
+        found = repository.find_usable_code(reader, code_hash, utcnow())
+        code_id, user_id = (found.id, found.user_id) if found else (None, None)
+    if code_id is None or user_id is None:
+        throttle.record_hit(session, key, window)
+        raise InvalidActivationCode()
+    password_hash = hash_password(settings, password)
+    if not repository.claim_code(session, code_id, utcnow()):
+        raise InvalidActivationCode()
+    user = session.get_one(User, user_id)
+    user.password_hash = password_hash
+    repository.revoke_tokens(session, user_id)
+    audit.record(session, None, "account.activated", "user", user_id, country=user.country_code)
+    return user.username
+
+
+def new_activation_code_for(
+    session: Session, settings: Settings, principal: Principal, participant_id: int
+) -> ActivationCodeOut:
+    if principal.role is Role.PARTICIPANT:
+        raise NotFound()
+    participant = enrolment_repository.get_readable_participant(session, principal, participant_id)
+    repository.retire_activation_codes(session, participant.user_id)
+    repository.revoke_tokens(session, participant.user_id)
+    out = create_activation_code(session, settings, participant.user_id, principal.user_id)
+    audit.record(session, principal, "account.activation_code_issued", "participant", participant.id,
+                 country=participant.country_code)
+    return out
+
+
+def create_activation_code(
+    session: Session, settings: Settings, user_id: int, created_by_id: int | None
+) -> ActivationCodeOut:
+    code = new_activation_code()
+    expires_at = utcnow() + timedelta(days=settings.activation_code_lifetime_days)
+    session.add(ActivationCode(user_id=user_id, code_hash=digest(normalise_code(code)), expires_at=expires_at,
+                               created_by_id=created_by_id))
+    session.flush()
+    return ActivationCodeOut(activation_code=code, expires_at=expires_at)
+
+
+def me(session: Session, principal: Principal) -> MeOut:
+    user = session.get_one(User, principal.user_id)
+    enrolment = None
+    full_name = user.full_name
+    if principal.participant_id is not None:
+        participant = session.get_one(Participant, principal.participant_id)
+        full_name = participant.full_name
+        latest = enrolment_repository.latest_enrolment(session, principal.participant_id)
+        if latest is not None:
+            enrolment = MeEnrolment(id=latest.id, status=latest.status,
+                                    waitlist_position=latest.waitlist_position)
+    return MeOut(id=user.id, username=user.username, role=user.role, country=user.country_code,
+                 full_name=full_name, locale=user.locale, participant_id=principal.participant_id,
+                 enrolment=enrolment)
+
+
+def _check_role_country(role: Role, country: str | None) -> None:
+    if role is Role.COORDINATOR and country is None:
+        raise InvalidInput("country", "coordinator_needs_country")
+    if role is Role.ADMIN and country is not None:
+        raise InvalidInput("country", "admin_has_no_country")
+
+
+def create_user(session: Session, principal: Principal | None, body: UserCreate, password_hash: str) -> User:
+    _check_role_country(body.role, body.country)
+    email = body.email.lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("email_taken")
+    user = User(role=body.role, country_code=body.country, email=email, password_hash=password_hash,
+                full_name=body.full_name)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same email created at the same moment by another request
+        raise Conflict("email_taken") from exc
+    audit.record(session, principal, "user.created", "user", user.id, country=user.country_code,
+                 role=user.role.value)
+    return user
+
+
+def update_user(session: Session, principal: Principal, user_id: int, body: UserUpdate) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    changes = body.model_dump(exclude_unset=True)
+    if user.role is Role.PARTICIPANT and ({"role", "country"} & changes.keys()):
+        raise InvalidInput("role" if "role" in changes else "country", "cannot_change_participant_role")
+    new_role = body.role if "role" in changes and body.role is not None else user.role
+    new_country = changes["country"] if "country" in changes else user.country_code
+    if new_role is Role.ADMIN and "country" not in changes:
+        new_country = None
+    if user.role is not Role.PARTICIPANT:
+        _check_role_country(new_role, new_country)
+    security_changed = (new_role, new_country) != (user.role, user.country_code) or (
+        body.active is not None and body.active != user.active
+    )
+    user.role, user.country_code = new_role, new_country
+    if body.active is not None:
+        user.active = body.active
+    if body.full_name is not None:
+        user.full_name = body.full_name
+    if security_changed:
+        repository.revoke_tokens(session, user.id)
+    audit.record(session, principal, "user.updated", "user", user.id, country=user.country_code,
+                 changes={k: (v.value if isinstance(v, Role) else v) for k, v in changes.items()})
+    session.flush()
+    return user

@@ -1,0 +1,102 @@
+"""The ``caminos`` command."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from alembic import command
+from alembic.config import Config
+
+
+from app.core.config import get_settings
+from app.core.db import make_engine, make_sessionmaker
+from app.core.security import hash_password
+
+cli = typer.Typer(help="Caminos de Saberes: servicio, base de datos, usuarias y datos de demostración.",
+                  no_args_is_help=True)
+db_cli = typer.Typer(help="Base de datos.", no_args_is_help=True)
+users_cli = typer.Typer(help="Cuentas de coordinadoras y administradoras.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(users_cli, name="users")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
+    return config
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations (creates the SQLite file if needed)."""
+    url = get_settings().database_url
+    _ensure_sqlite_folder(url)
+    command.upgrade(alembic_config(url), revision)
+    typer.echo(f"Base de datos al día ({revision}).")
+
+
+@users_cli.command("create")
+def users_create(
+    role: Annotated[str, typer.Option(help="admin | coordinator")],
+    email: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    country: Annotated[str | None, typer.Option(help="PE, CL, CO o MX (coordinadoras)")] = None,
+    full_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a coordinator or an administrator."""
+    from pydantic import ValidationError
+
+    from app.auth import service as auth_service
+    from app.auth.schemas import UserCreate
+    from app.core.errors import AppError
+
+    settings = get_settings()
+    try:
+        body = UserCreate(email=email, password=password, full_name=full_name or email.split("@")[0],
+                          role=role, country=country.upper() if country else None)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        typer.echo(f"Datos no válidos: {exc.errors()[0]['loc']} {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    password_hash = hash_password(settings, body.password)
+    with factory() as session, session.begin():
+        try:
+            user = auth_service.create_user(session, None, body, password_hash)
+        except AppError as exc:
+            typer.echo(f"No se pudo crear: {exc.message_key}", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(f"Creada: {user.email} ({user.role.value}{' ' + user.country_code if user.country_code else ''})")
+
+
+@cli.command()
+def demo() -> None:
+    """Load demonstration data: an admin, one coordinator per country and about 20 applicants."""
+    from app.demo import load_demo
+
+    settings = get_settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    for line in load_demo(factory, settings):
+        typer.echo(line)
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=False)
+
+
+def main() -> None:
+    cli()
+
+
+

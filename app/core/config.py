@@ -1,0 +1,41 @@
+"""Settings read from the environment (prefix ``CAMINOS_``)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAMINOS_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/caminos.db"
+    secret_key: str = PLACEHOLDER_SECRET
+    public_base_url: str = "http://127.0.0.1:8000"
+    token_lifetime_minutes: int = 60 * 24 * 7
+    activation_code_lifetime_days: int = 14
+    application_rate_limit: int = 60
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    activation_failures_per_address: int = 10
+    throttle_window_minutes: int = 15
+    # argon2id cost; the defaults follow pwdlib, tests lower them to keep the suite fast
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError("CAMINOS_SECRET_KEY must be set to a real secret outside development")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,83 @@
+"""Engine, sessions and the one-transaction-per-request dependency."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.errors import AppError
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite begins transactions lazily and ignores FOR UPDATE: take the write lock up front
+    # (BEGIN IMMEDIATE) so read-then-write transactions serialise instead of failing or interleaving.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return factory
+
+
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+
+
+def get_session(factory: SessionFactoryDep) -> Iterator[Session]:
+    """The request's unit of work: commit on success, roll back on error, before the response is sent.
+
+    An ``AppError`` with ``keep_writes`` (a failed login that must be counted) commits what was written
+    and is still answered as an error.
+    """
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except AppError as exc:
+            if exc.keep_writes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+@contextmanager
+def short_session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A brief transaction of its own, for reads that must not hold the request's write lock
+    (authentication, reading a password hash before the slow verification)."""
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

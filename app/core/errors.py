@@ -1,0 +1,195 @@
+"""Domain errors carry their HTTP status; one set of handlers turns every error into the API's JSON shape."""
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.i18n import FIELD_MESSAGES, REASONS, Locale, request_locale, translate
+
+logger = logging.getLogger("caminos.errors")
+
+
+class AppError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    keep_writes: ClassVar[bool] = False
+
+    def __init__(self, message_key: str | None = None, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        self.message_key = message_key or self.code
+        self.headers = headers
+        self.extra = extra
+        super().__init__(self.message_key)
+
+
+class BadRequest(AppError):
+    status_code, code = 400, "bad_request"
+
+
+class NotAuthenticated(AppError):
+    status_code, code = 401, "not_authenticated"
+
+    def __init__(self, message_key: str | None = None, **extra: Any) -> None:
+        super().__init__(message_key, headers={"WWW-Authenticate": "Bearer"}, **extra)
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+    keep_writes = True  # the failed attempt must be counted for throttling
+
+
+class Forbidden(AppError):
+    status_code, code = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status_code, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status_code, code = 409, "conflict"
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code, **extra)
+        self.conflict_code = code
+
+
+class NotEligible(AppError):
+    status_code, code = 422, "not_eligible"
+
+
+class InvalidInput(AppError):
+    """422 with the same shape as a schema validation error, for rules checked by services."""
+
+    status_code, code = 422, "invalid_input"
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__("invalid_input")
+        self.field, self.rule = field, rule
+
+
+class Throttled(AppError):
+    status_code, code = 429, "throttled"
+    keep_writes = True
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("throttled", headers={"Retry-After": str(max(1, retry_after_seconds))})
+
+
+class ServiceUnavailable(AppError):
+    status_code, code = 503, "unavailable"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a stable code, a localised text, and per-code extras."""
+
+    error: str
+    detail: str
+    fields: list[FieldError] | None = None
+    reasons: list[str] | None = None
+    reason_details: list[FieldError] | None = None
+
+
+def field_message(rule: str, locale: Locale, fallback: str | None = None) -> str:
+    if rule in FIELD_MESSAGES:
+        return translate(rule, locale, FIELD_MESSAGES)
+    return fallback or translate("value_error", locale, FIELD_MESSAGES)
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def invalid_input_body(errors: list[dict[str, Any]], locale: Locale) -> dict[str, Any]:
+    fields: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        # a tagged union reports the branch name as a path element; it tells the user nothing
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+        name = _field_name(loc)
+        message = field_message(str(err.get("type")), locale)
+        if (name, message) not in seen:
+            seen.add((name, message))
+            fields.append({"field": name, "message": message})
+    return {"error": "invalid_input", "detail": translate("invalid_input", locale), "fields": fields}
+
+
+def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    locale = request_locale(request)
+    if isinstance(exc, InvalidInput):
+        body = {
+            "error": "invalid_input",
+            "detail": translate("invalid_input", locale),
+            "fields": [{"field": exc.field, "message": field_message(exc.rule, locale)}],
+        }
+    else:
+        code = exc.conflict_code if isinstance(exc, Conflict) else exc.code
+        body = {"error": code, "detail": translate(exc.message_key, locale), **exc.extra}
+        if isinstance(exc, NotEligible):
+            body["reason_details"] = [
+                {"field": r, "message": translate(r, locale, REASONS)} for r in exc.extra.get("reasons", [])
+            ]
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    locale = request_locale(request)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse(
+            {"error": "invalid_json", "detail": translate("json_invalid", locale, FIELD_MESSAGES)},
+            status_code=400,
+        )
+    return JSONResponse(invalid_input_body(errors, locale), status_code=422)
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    locale = request_locale(request)
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden"}
+    code = codes.get(exc.status_code, "bad_request")
+    return JSONResponse(
+        {"error": code, "detail": translate(code, locale)},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    locale = request_locale(request)
+    return JSONResponse({"error": "internal_error", "detail": translate("internal_error", locale)},
+                        status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer."""
+    descriptions = {
+        400: "Solicitud mal formada", 401: "No autenticada", 403: "Sin permiso", 404: "No encontrado",
+        409: "Conflicto", 413: "Demasiado grande", 422: "Datos no válidos", 429: "Demasiados intentos",
+        503: "No disponible",
+    }
+    return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}

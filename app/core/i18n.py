@@ -1,0 +1,220 @@
+"""Human-facing text: Spanish by default, English when ``Accept-Language`` prefers it."""
+
+from typing import Literal
+
+from starlette.requests import HTTPConnection
+
+Locale = Literal["es", "en"]
+
+MESSAGES: dict[str, dict[Locale, str]] = {
+    # generic
+    "bad_request": {"es": "La solicitud no es válida.", "en": "The request is not valid."},
+    "not_found": {"es": "No encontrado.", "en": "Not found."},
+    "method_not_allowed": {"es": "Método no permitido.", "en": "Method not allowed."},
+    "internal_error": {
+        "es": "Error interno. Ya quedó registrado; intente de nuevo más tarde.",
+        "en": "Internal error. It has been logged; please try again later.",
+    },
+    "invalid_input": {"es": "Hay datos que corregir.", "en": "Some fields need correcting."},
+    "not_authenticated": {"es": "Debe iniciar sesión.", "en": "You must log in."},
+    "forbidden": {"es": "No tiene permiso para esta acción.", "en": "You are not allowed to do this."},
+    "throttled": {
+        "es": "Demasiados intentos. Espere un momento e intente de nuevo.",
+        "en": "Too many attempts. Wait a moment and try again.",
+    },
+    "database_unavailable": {"es": "La base de datos no responde.", "en": "The database does not answer."},
+    # auth
+    "invalid_credentials": {"es": "Usuario o contraseña incorrectos.", "en": "Wrong username or password."},
+    "invalid_activation_code": {
+        "es": "El código de activación no es válido, ya se usó o venció. Pida uno nuevo a su coordinadora.",
+        "en": "The activation code is not valid, was already used or has expired. Ask your coordinator.",
+    },
+    "email_taken": {"es": "Ese correo ya está registrado.", "en": "That email is already registered."},
+    "coordinator_needs_country": {
+        "es": "Una coordinadora tiene exactamente un país.",
+        "en": "A coordinator has exactly one country.",
+    },
+    "admin_has_no_country": {
+        "es": "Una administradora no tiene país.",
+        "en": "An administrator has no country.",
+    },
+    "cannot_change_participant_role": {
+        "es": "El rol de una participante no se cambia aquí.",
+        "en": "A participant's role is not changed here.",
+    },
+    # countries
+    "capacity_below_enrolled": {
+        "es": "El cupo no puede ser menor que el número de inscritas.",
+        "en": "The capacity cannot be lower than the number enrolled.",
+    },
+    # applications and enrolments
+    "not_eligible": {
+        "es": "La postulación no cumple los requisitos del programa.",
+        "en": "The application does not meet the programme's requirements.",
+    },
+    "duplicate_application": {
+        "es": "Esta persona ya tiene una inscripción activa.",
+        "en": "This person already has an active enrolment.",
+    },
+    "idempotency_key_reused": {
+        "es": "Esta clave de idempotencia ya se usó con otra solicitud.",
+        "en": "This idempotency key was already used with another request.",
+    },
+    "idempotency_in_progress": {
+        "es": "Una solicitud con esta clave está en curso; intente de nuevo en un momento.",
+        "en": "A request with this key is in progress; retry in a moment.",
+    },
+    "invalid_transition": {
+        "es": "La inscripción no puede pasar a ese estado.",
+        "en": "The enrolment cannot move to that status.",
+    },
+    "already_withdrawn": {
+        "es": "La inscripción ya fue retirada.",
+        "en": "The enrolment has already been withdrawn.",
+    },
+    "self_application_needs_account": {
+        "es": "Para postular por su cuenta necesita correo y contraseña.",
+        "en": "A self-application needs an email and a password.",
+    },
+    "country_out_of_scope": {
+        "es": "Solo puede registrar participantes de su país.",
+        "en": "You may only register participants of your own country.",
+    },
+}
+
+FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
+    "missing": {"es": "Este dato es obligatorio.", "en": "This field is required."},
+    "extra_forbidden": {"es": "Este campo no se acepta.", "en": "This field is not accepted."},
+    "string_too_short": {"es": "Es demasiado corto.", "en": "Too short."},
+    "string_too_long": {"es": "Es demasiado largo.", "en": "Too long."},
+    "string_type": {"es": "Debe ser un texto.", "en": "Must be text."},
+    "bool_type": {"es": "Debe ser verdadero o falso.", "en": "Must be true or false."},
+    "bool_parsing": {"es": "Debe ser verdadero o falso.", "en": "Must be true or false."},
+    "int_parsing": {"es": "Debe ser un número entero.", "en": "Must be a whole number."},
+    "int_type": {"es": "Debe ser un número entero.", "en": "Must be a whole number."},
+    "greater_than_equal": {"es": "El número es demasiado pequeño.", "en": "The number is too small."},
+    "less_than_equal": {"es": "El número es demasiado grande.", "en": "The number is too large."},
+    "date_from_datetime_parsing": {
+        "es": "Debe ser una fecha con el formato AAAA-MM-DD.",
+        "en": "Must be a date formatted YYYY-MM-DD.",
+    },
+    "date_parsing": {
+        "es": "Debe ser una fecha con el formato AAAA-MM-DD.",
+        "en": "Must be a date formatted YYYY-MM-DD.",
+    },
+    "date_type": {"es": "Debe ser una fecha con el formato AAAA-MM-DD.", "en": "Must be a date (YYYY-MM-DD)."},
+    "datetime_parsing": {"es": "Debe ser una fecha y hora RFC 3339.", "en": "Must be an RFC 3339 date-time."},
+    "datetime_from_date_parsing": {
+        "es": "Debe ser una fecha y hora RFC 3339.",
+        "en": "Must be an RFC 3339 date-time.",
+    },
+    "literal_error": {"es": "Valor no permitido.", "en": "Value not allowed."},
+    "enum": {"es": "Valor no permitido.", "en": "Value not allowed."},
+    "list_type": {"es": "Debe ser una lista.", "en": "Must be a list."},
+    "too_long": {"es": "La lista es demasiado larga.", "en": "The list is too long."},
+    "model_type": {"es": "Debe ser un objeto.", "en": "Must be an object."},
+    "dict_type": {"es": "Debe ser un objeto.", "en": "Must be an object."},
+    "json_invalid": {"es": "El cuerpo no es JSON válido.", "en": "The body is not valid JSON."},
+    "uuid_parsing": {"es": "Debe ser un UUID.", "en": "Must be a UUID."},
+    "value_error": {"es": "Valor no válido.", "en": "Invalid value."},
+    # our own validators (raised with PydanticCustomError(code, ...))
+    "email": {"es": "El correo no es válido.", "en": "The email is not valid."},
+    "blank": {"es": "No puede estar vacío.", "en": "Must not be blank."},
+    "phone_format": {
+        "es": "El teléfono debe estar en formato internacional E.164, por ejemplo +51987654321.",
+        "en": "The phone must be in E.164 format, e.g. +51987654321.",
+    },
+    "phone_country": {
+        "es": "El teléfono no tiene el código del país elegido.",
+        "en": "The phone does not carry the chosen country's calling code.",
+    },
+    "document_type_country": {
+        "es": "Ese tipo de documento no corresponde al país (PE: DNI, CL: RUN, CO: CC, MX: CURP).",
+        "en": "That document type does not belong to the country (PE: DNI, CL: RUN, CO: CC, MX: CURP).",
+    },
+    "dni": {"es": "El DNI debe tener 8 dígitos.", "en": "A DNI has 8 digits."},
+    "run": {
+        "es": "El RUN no es válido (revise el dígito verificador, por ejemplo 12.345.678-5).",
+        "en": "The RUN is not valid (check its verification digit, e.g. 12.345.678-5).",
+    },
+    "cc": {"es": "La cédula debe tener entre 6 y 10 dígitos.", "en": "A cédula has 6 to 10 digits."},
+    "curp": {
+        "es": "La CURP no es válida (18 caracteres con su estructura y dígito verificador).",
+        "en": "The CURP is not valid (18 characters with its structure and check digit).",
+    },
+    "region": {
+        "es": "La región no pertenece al país elegido.",
+        "en": "The region does not belong to the chosen country.",
+    },
+    "country": {"es": "País no reconocido (PE, CL, CO o MX).", "en": "Unknown country (PE, CL, CO or MX)."},
+    "consent_required": {
+        "es": "Debe aceptar el aviso de privacidad para postular.",
+        "en": "The privacy notice must be accepted to apply.",
+    },
+    "consent_version": {
+        "es": "La versión del aviso de privacidad no es la vigente.",
+        "en": "The privacy notice version is not the current one.",
+    },
+    "sensitive_without_consent": {
+        "es": "La etnia y las lenguas solo se guardan con el consentimiento para datos sensibles.",
+        "en": "Ethnicity and languages are only stored with consent for sensitive data.",
+    },
+    "birth_date_future": {"es": "La fecha de nacimiento está en el futuro.", "en": "Birth date is in the future."},
+    "birth_date_past": {"es": "La fecha de nacimiento no es plausible.", "en": "Birth date is not plausible."},
+    "password_length": {
+        "es": "La contraseña debe tener entre 8 y 128 caracteres.",
+        "en": "The password must have 8 to 128 characters.",
+    },
+    "eligible_regions": {
+        "es": "Alguna región no pertenece a ese país.",
+        "en": "Some region does not belong to that country.",
+    },
+    "capacity": {"es": "El cupo debe estar entre 0 y 10000.", "en": "The capacity must be 0 to 10000."},
+}
+
+REASONS: dict[str, dict[Locale, str]] = {
+    "gender": {"es": "El programa es para mujeres.", "en": "The programme is for women."},
+    "birth_date": {"es": "Debe tener 18 años o más.", "en": "Applicants must be 18 or older."},
+    "country": {"es": "El país no participa del programa.", "en": "The country does not take part."},
+    "region": {
+        "es": "La región no está entre las regiones del programa en ese país.",
+        "en": "The region is not among the programme's regions in that country.",
+    },
+    "is_rural": {"es": "Debe residir en una zona rural.", "en": "Applicants must live in a rural area."},
+    "has_internet": {
+        "es": "Necesita algún acceso a internet para seguir los módulos.",
+        "en": "Some internet access is needed to follow the modules.",
+    },
+}
+
+
+def parse_locale(accept_language: str | None) -> Locale:
+    """The first of es/en in the header's preference order; Spanish when neither is named."""
+    if not accept_language:
+        return "es"
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, index, tag.strip().lower()))
+    for _q, _i, tag in sorted(ranked):
+        primary = tag.split("-")[0]
+        if primary in ("es", "en"):
+            return "es" if primary == "es" else "en"
+    return "es"
+
+
+def request_locale(conn: HTTPConnection) -> Locale:
+    return parse_locale(conn.headers.get("accept-language"))
+
+
+def translate(key: str, locale: Locale, catalogue: dict[str, dict[Locale, str]] = MESSAGES) -> str:
+    entry = catalogue.get(key)
+    if entry is None:
+        return key
+    return entry[locale]

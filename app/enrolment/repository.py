@@ -1,0 +1,113 @@
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.auth import scope
+from app.auth.dependencies import Principal
+from app.core.errors import NotFound
+from app.models import ACTIVE_STATUSES, Country, Enrolment, EnrolmentStatus, Participant, User
+
+
+def lock_country(session: Session, code: str) -> Country:
+    """The country's row, locked until commit: every change to its seats or waitlist goes through here.
+    (PostgreSQL: FOR UPDATE; SQLite: the transaction already holds the write lock, BEGIN IMMEDIATE.)"""
+    country = session.scalars(
+        select(Country).where(Country.code == code).with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()
+    if country is None:
+        raise NotFound()
+    return country
+
+
+def countries(session: Session) -> list[Country]:
+    order = {"PE": 0, "CL": 1, "CO": 2, "MX": 3}
+    return sorted(session.scalars(select(Country)).all(), key=lambda c: order.get(c.code, 9))
+
+
+def active_enrolment(session: Session, participant_id: int) -> Enrolment | None:
+    return session.scalars(
+        select(Enrolment).where(Enrolment.participant_id == participant_id, Enrolment.status.in_(ACTIVE_STATUSES))
+    ).first()
+
+
+def latest_enrolment(session: Session, participant_id: int) -> Enrolment | None:
+    return session.scalars(
+        select(Enrolment).where(Enrolment.participant_id == participant_id).order_by(Enrolment.id.desc())
+    ).first()
+
+
+def find_same_person(session: Session, email: str | None, document: tuple[str, str] | None) -> Participant | None:
+    """The participant with the same document, or the same email; a shared phone identifies nobody."""
+    conditions = []
+    if document is not None:
+        conditions.append((Participant.document_type == document[0]) & (Participant.document_number == document[1]))
+    if email is not None:
+        conditions.append(User.email == email)
+    if not conditions:
+        return None
+    return session.scalars(
+        select(Participant).join(User, User.id == Participant.user_id).where(or_(*conditions))
+        .order_by(Participant.id)
+    ).first()
+
+
+def first_waitlisted(session: Session, country: str) -> Enrolment | None:
+    return session.scalars(
+        select(Enrolment)
+        .where(Enrolment.country_code == country, Enrolment.status == EnrolmentStatus.WAITLISTED)
+        .order_by(Enrolment.waitlist_position)
+        .limit(1)
+    ).first()
+
+
+def close_waitlist_gap(session: Session, country: str, position: int) -> None:
+    """Move everyone behind ``position`` one place forward, so positions stay 1..n."""
+    session.execute(
+        update(Enrolment)
+        .where(
+            Enrolment.country_code == country,
+            Enrolment.status == EnrolmentStatus.WAITLISTED,
+            Enrolment.waitlist_position > position,
+        )
+        .values(waitlist_position=Enrolment.waitlist_position - 1)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def readable_enrolments(principal: Principal) -> Select[tuple[Enrolment, Participant, User]]:
+    stmt = (
+        select(Enrolment, Participant, User)
+        .join(Participant, Participant.id == Enrolment.participant_id)
+        .join(User, User.id == Participant.user_id)
+    )
+    return scope.readable(principal, stmt, country=Enrolment.country_code, participant=Enrolment.participant_id)
+
+
+def get_readable_enrolment(
+    session: Session, principal: Principal, enrolment_id: int
+) -> tuple[Enrolment, Participant, User]:
+    row = session.execute(readable_enrolments(principal).where(Enrolment.id == enrolment_id)).one_or_none()
+    if row is None:
+        raise NotFound()
+    return row.tuple()
+
+
+def get_readable_participant(session: Session, principal: Principal, participant_id: int) -> Participant:
+    stmt = scope.readable(
+        principal, select(Participant).where(Participant.id == participant_id),
+        country=Participant.country_code, participant=Participant.id,
+    )
+    participant = session.scalars(stmt).one_or_none()
+    if participant is None:
+        raise NotFound()
+    return participant
+
+
+def search_filter(stmt: Select[tuple[Enrolment, Participant, User]], q: str) -> Select[
+        tuple[Enrolment, Participant, User]]:
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    return stmt.where(or_(
+        func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
+        func.lower(func.coalesce(User.participant_code, "")).like(like, escape="\\"),
+        func.lower(func.coalesce(User.email, "")).like(like, escape="\\"),
+    ))

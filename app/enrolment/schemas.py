@@ -1,0 +1,193 @@
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from app.core.base import utcnow
+from app.core.validation import non_blank
+from app.enrolment.documents import NORMALISERS
+from app.enrolment.geography import CALLING_CODES, DOCUMENT_TYPES, REGIONS, canonical_region
+from app.models import EnrolmentStatus
+from app.privacy.notice import CURRENT_NOTICE_VERSION
+
+CountryCode = Literal["PE", "CL", "CO", "MX"]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["DNI", "RUN", "CC", "CURP"]
+    number: str = Field(min_length=1, max_length=30)
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    accepted: bool
+    version: str = Field(max_length=20)
+    sensitive_data: bool = False
+
+    @field_validator("accepted")
+    @classmethod
+    def _must_accept(cls, value: bool) -> bool:
+        if not value:
+            raise PydanticCustomError("consent_required", "consent is required")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _current_version(cls, value: str) -> str:
+        if value != CURRENT_NOTICE_VERSION:
+            raise PydanticCustomError("consent_version", "not the current notice")
+        return value
+
+
+class ApplicationIn(BaseModel):
+    """An application. Fields are declared so that those others depend on (country, consent) come first:
+    validators of later fields read them from ``info.data`` and report the error on the right field."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    country: str = Field(min_length=2, max_length=2)
+    consent: Consent
+    first_name: Name
+    last_name: Name
+    email: EmailStr | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
+    password: str | None = Field(default=None, min_length=8, max_length=128)
+    birth_date: date
+    gender: Literal["female", "male", "other"]
+    region: str = Field(min_length=1, max_length=80)
+    locality: str = Field(min_length=1, max_length=120)
+    is_rural: bool
+    has_internet: bool
+    document: Document | None = None
+    ethnicity: str | None = Field(default=None, min_length=1, max_length=100)
+    languages: list[Annotated[str, Field(min_length=1, max_length=60)]] | None = Field(default=None, max_length=10)
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        if not value.isascii() or not value.isalpha():
+            raise PydanticCustomError("country", "unknown country")
+        return value.upper()
+
+    @field_validator("first_name", "last_name", "locality")
+    @classmethod
+    def _names(cls, value: str) -> str:
+        return non_blank(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        compact = "".join(ch for ch in value if ch not in " -().")
+        if not (compact.startswith("+") and compact[1:].isdigit() and 8 <= len(compact) - 1 <= 15
+                and compact[1] != "0"):
+            raise PydanticCustomError("phone_format", "E.164")
+        calling_code = CALLING_CODES.get(info.data.get("country", ""))
+        if calling_code and not compact[1:].startswith(calling_code):
+            raise PydanticCustomError("phone_country", "wrong calling code")
+        return compact
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_date(cls, value: date) -> date:
+        if value > utcnow().date():
+            raise PydanticCustomError("birth_date_future", "in the future")
+        if value.year < 1900:
+            raise PydanticCustomError("birth_date_past", "implausible")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str, info: ValidationInfo) -> str:
+        country = info.data.get("country")
+        if country in REGIONS:
+            canonical = canonical_region(country, value)
+            if canonical is None:
+                raise PydanticCustomError("region", "not a region of the country")
+            return canonical
+        return non_blank(value)
+
+    @field_validator("document")
+    @classmethod
+    def _document(cls, value: Document | None, info: ValidationInfo) -> Document | None:
+        if value is None:
+            return None
+        country = info.data.get("country")
+        if country in DOCUMENT_TYPES and DOCUMENT_TYPES[country] != value.type:
+            raise PydanticCustomError("document_type_country", "wrong document type")
+        return Document(type=value.type, number=NORMALISERS[value.type](value.number))
+
+    @field_validator("ethnicity", "languages")
+    @classmethod
+    def _sensitive(cls, value: object, info: ValidationInfo) -> object:
+        consent = info.data.get("consent")
+        if value is not None and not (consent is not None and consent.sensitive_data):
+            raise PydanticCustomError("sensitive_without_consent", "needs sensitive-data consent")
+        return value
+
+
+class ApplicationOut(BaseModel):
+    enrolment_id: int
+    participant_id: int
+    username: str
+    status: EnrolmentStatus
+    waitlist_position: int | None = None
+    activation_code: str | None = None
+    activation_code_expires_at: datetime | None = None
+
+
+class EnrolmentOut(BaseModel):
+    id: int
+    participant_id: int
+    participant_code: str | None
+    full_name: str
+    country: str
+    region: str
+    status: EnrolmentStatus
+    waitlist_position: int | None
+    applied_at: datetime
+    enrolled_at: datetime | None
+    withdrawn_at: datetime | None
+    completed_at: datetime | None
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        return non_blank(value)
+
+
+class WithdrawOut(BaseModel):
+    id: int
+    status: EnrolmentStatus
+    promoted_enrolment_id: int | None
+
+
+class CountryOut(BaseModel):
+    code: str
+    name: str
+    capacity: int
+    enrolled: int
+    waitlisted: int
+    available: int
+    eligible_regions: list[str]
+    regions: list[str]
+
+
+class CountryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    capacity: int | None = Field(default=None, ge=0, le=10_000)
+    eligible_regions: list[Annotated[str, Field(min_length=1, max_length=80)]] | None = Field(
+        default=None, max_length=60)

@@ -1,0 +1,337 @@
+"""Applications, the quota of seats per country, the waitlist, and withdrawals.
+
+Every change to a country's seats or waitlist happens while its row is locked (``repository.lock_country``),
+in the same transaction as the enrolment rows it concerns: the cap cannot be exceeded and positions stay 1..n.
+"""
+
+from datetime import date, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth import service as auth_service
+from app.auth.dependencies import Principal
+from app.auth.scope import may_act_for_country
+from app.core import idempotency, throttle
+from app.core.base import utcnow
+from app.core.config import Settings
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotEligible, NotFound
+from app.core.pagination import Page, PageParams, count
+from app.enrolment import repository
+from app.enrolment.geography import COUNTRY_NAMES, REGIONS, canonical_region
+from app.enrolment.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    CountryOut,
+    CountryUpdate,
+    EnrolmentOut,
+    WithdrawOut,
+)
+from app.models import (
+    ConsentRecord,
+    Country,
+    Enrolment,
+    EnrolmentStatus,
+    Participant,
+    Role,
+    User,
+)
+
+MIN_AGE = 18
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def ineligibility_reasons(session: Session, body: ApplicationIn) -> list[str]:
+    reasons = []
+    if body.gender != "female":
+        reasons.append("gender")
+    if age_on(body.birth_date, utcnow().date()) < MIN_AGE:
+        reasons.append("birth_date")
+    country = session.get(Country, body.country) if body.country in COUNTRY_NAMES else None
+    if country is None:
+        reasons.append("country")
+    elif body.region not in country.eligible_regions:
+        reasons.append("region")
+    if not body.is_rural:
+        reasons.append("is_rural")
+    if not body.has_internet:
+        reasons.append("has_internet")
+    return reasons
+
+
+def apply(
+    session: Session,
+    settings: Settings,
+    principal: Principal | None,
+    body: ApplicationIn,
+    password_hash: str | None,
+    address: str,
+    idempotency_key: str | None,
+) -> ApplicationOut:
+    channel = _check_applicant(principal, body)
+    record = None
+    if idempotency_key:
+        fingerprint = idempotency.request_fingerprint(
+            {"body": body.model_dump(mode="json"), "by": principal.user_id if principal else None})
+        reserved = idempotency.reserve(session, "applications", idempotency_key, fingerprint)
+        if isinstance(reserved, dict):
+            return ApplicationOut.model_validate(reserved)
+        record = reserved
+    if principal is None:
+        window = timedelta(hours=1)
+        key = f"apply:address:{address}"
+        throttle.ensure_allowed(session, key, settings.application_rate_limit, window)
+        throttle.record_hit(session, key, window)
+
+    reasons = ineligibility_reasons(session, body)
+    if reasons:
+        raise NotEligible(reasons=reasons)
+
+    email = body.email.lower() if body.email else None
+    document = (body.document.type, body.document.number) if body.document else None
+    if principal is not None and principal.role is Role.PARTICIPANT:
+        assert principal.participant_id is not None
+        participant: Participant | None = session.get_one(Participant, principal.participant_id)
+    else:
+        participant = repository.find_same_person(session, email, document)
+    if participant is not None and repository.active_enrolment(session, participant.id) is not None:
+        raise Conflict("duplicate_application")
+
+    try:
+        user, participant = _save_person(session, principal, body, participant, email, password_hash)
+        session.add(ConsentRecord(
+            participant_id=participant.id, notice_version=body.consent.version,
+            sensitive_data=body.consent.sensitive_data, channel=channel,
+            recorded_by_id=principal.user_id if principal else None,
+        ))
+        enrolment = _take_seat_or_queue(session, participant, user, channel, principal)
+    except IntegrityError as exc:
+        # the same person applying twice at the same moment: the unique indexes decide, nothing is doubled
+        raise Conflict("duplicate_application") from exc
+
+    out = ApplicationOut(
+        enrolment_id=enrolment.id, participant_id=participant.id, username=user.username,
+        status=enrolment.status, waitlist_position=enrolment.waitlist_position,
+    )
+    if user.password_hash is None:
+        code = auth_service.create_activation_code(session, settings, user.id,
+                                                   principal.user_id if principal else None)
+        out.activation_code, out.activation_code_expires_at = code.activation_code, code.expires_at
+    if record is not None:
+        idempotency.complete(record, 201, out.model_dump(mode="json"))
+    return out
+
+
+def _check_applicant(principal: Principal | None, body: ApplicationIn) -> str:
+    """Who may apply for whom; returns the channel recorded with the consent."""
+    if principal is None:
+        if body.email is None:
+            raise InvalidInput("email", "self_application_needs_account")
+        if body.password is None:
+            raise InvalidInput("password", "self_application_needs_account")
+        return "self"
+    if principal.role is Role.PARTICIPANT:
+        return "self"
+    if not may_act_for_country(principal, body.country):
+        raise Forbidden("country_out_of_scope")
+    return principal.role.value
+
+
+def _save_person(
+    session: Session,
+    principal: Principal | None,
+    body: ApplicationIn,
+    participant: Participant | None,
+    email: str | None,
+    password_hash: str | None,
+) -> tuple[User, Participant]:
+    fields = {
+        "first_name": body.first_name, "last_name": body.last_name, "birth_date": body.birth_date,
+        "gender": body.gender, "country_code": body.country, "region": body.region, "locality": body.locality,
+        "is_rural": body.is_rural, "has_internet": body.has_internet, "phone": body.phone,
+        "document_type": body.document.type if body.document else None,
+        "document_number": body.document.number if body.document else None,
+        "ethnicity": body.ethnicity if body.consent.sensitive_data else None,
+        "languages": body.languages if body.consent.sensitive_data else None,
+    }
+    if participant is None:
+        user = User(role=Role.PARTICIPANT, country_code=body.country, email=email, password_hash=password_hash,
+                    full_name=f"{body.first_name} {body.last_name}")
+        session.add(user)
+        session.flush()
+        participant = Participant(user_id=user.id, **fields)
+        session.add(participant)
+        session.flush()
+        audit.record(session, principal, "participant.created", "participant", participant.id,
+                     country=body.country)
+        return user, participant
+    # a woman who withdrew applies again: her record is brought up to date, her account is kept
+    user = session.get_one(User, participant.user_id)
+    for name, value in fields.items():
+        if value is not None or not name.startswith("document_"):  # an omitted document keeps the known one
+            setattr(participant, name, value)
+    user.country_code = body.country
+    user.full_name = f"{body.first_name} {body.last_name}"
+    if email and user.email is None:
+        user.email = email
+    if user.password_hash is None and password_hash is not None:
+        user.password_hash = password_hash
+    session.flush()
+    audit.record(session, principal, "participant.reapplied", "participant", participant.id, country=body.country)
+    return user, participant
+
+
+def _take_seat_or_queue(
+    session: Session, participant: Participant, user: User, channel: str, principal: Principal | None
+) -> Enrolment:
+    # The lock is taken last, so that the country is held only for these few statements.
+    country = repository.lock_country(session, participant.country_code)
+    if user.participant_code is None:
+        country.last_participant_number += 1
+        user.participant_code = f"{country.code}-{country.last_participant_number:04d}"
+    now = utcnow()
+    enrolment = Enrolment(participant_id=participant.id, country_code=country.code, channel=channel,
+                          created_by_id=principal.user_id if principal else None, applied_at=now)
+    if country.enrolled < country.capacity:
+        country.enrolled += 1
+        enrolment.status, enrolment.enrolled_at = EnrolmentStatus.ENROLLED, now
+    else:
+        country.waitlisted += 1
+        enrolment.status, enrolment.waitlist_position = EnrolmentStatus.WAITLISTED, country.waitlisted
+    session.add(enrolment)
+    session.flush()
+    audit.record(session, principal, f"enrolment.{enrolment.status.value}", "enrolment", enrolment.id,
+                 country=country.code, participant_id=participant.id, position=enrolment.waitlist_position)
+    return enrolment
+
+
+def withdraw(session: Session, principal: Principal, enrolment_id: int, reason: str) -> WithdrawOut:
+    enrolment, _participant, _user = repository.get_readable_enrolment(session, principal, enrolment_id)
+    country = repository.lock_country(session, enrolment.country_code)
+    session.refresh(enrolment)  # its status as of the lock, not as of the first read
+    if enrolment.status is EnrolmentStatus.WITHDRAWN:
+        raise Conflict("already_withdrawn")
+    if enrolment.status is EnrolmentStatus.COMPLETED:
+        raise Conflict("invalid_transition")
+    previous = enrolment.status
+    enrolment.status, enrolment.withdrawn_at, enrolment.withdraw_reason = EnrolmentStatus.WITHDRAWN, utcnow(), reason
+    promoted_id = None
+    if previous is EnrolmentStatus.ENROLLED:
+        country.enrolled -= 1
+    else:
+        position = enrolment.waitlist_position
+        assert position is not None
+        enrolment.waitlist_position = None
+        country.waitlisted -= 1
+        session.flush()
+        repository.close_waitlist_gap(session, country.code, position)
+    audit.record(session, principal, "enrolment.withdrawn", "enrolment", enrolment.id, country=country.code,
+                 previous=previous.value, reason=reason)
+    promoted = promote_from_waitlist(session, principal, country)
+    if promoted:
+        promoted_id = promoted[0]
+    session.flush()
+    return WithdrawOut(id=enrolment.id, status=enrolment.status, promoted_enrolment_id=promoted_id)
+
+
+def promote_from_waitlist(session: Session, principal: Principal | None, country: Country) -> list[int]:
+    """Fill free seats from the head of the waitlist; the caller holds the country's lock."""
+    promoted: list[int] = []
+    while country.enrolled < country.capacity and country.waitlisted > 0:
+        session.flush()
+        head = repository.first_waitlisted(session, country.code)
+        if head is None:  # counters and rows disagree: trust the rows
+            country.waitlisted = 0
+            break
+        head.status, head.waitlist_position, head.enrolled_at = EnrolmentStatus.ENROLLED, None, utcnow()
+        country.enrolled += 1
+        country.waitlisted -= 1
+        session.flush()
+        repository.close_waitlist_gap(session, country.code, 1)
+        audit.record(session, principal, "enrolment.promoted", "enrolment", head.id, country=country.code)
+        promoted.append(head.id)
+    return promoted
+
+
+def list_enrolments(
+    session: Session,
+    principal: Principal,
+    page: PageParams,
+    country: str | None,
+    status: EnrolmentStatus | None,
+    region: str | None,
+    q: str | None,
+) -> Page[EnrolmentOut]:
+    stmt = repository.readable_enrolments(principal)
+    if country:
+        stmt = stmt.where(Enrolment.country_code == country.upper())
+    if status:
+        stmt = stmt.where(Enrolment.status == status)
+    if region:
+        stmt = stmt.where(Participant.region == ((country and canonical_region(country.upper(), region)) or region))
+    if q:
+        stmt = repository.search_filter(stmt, q)
+    total = count(session, stmt)
+    rows = session.execute(
+        stmt.order_by(Enrolment.country_code, Enrolment.status, Enrolment.waitlist_position, Enrolment.id)
+        .limit(page.limit).offset(page.offset)
+    ).all()
+    return Page(items=[to_out(*row.tuple()) for row in rows], total=total)
+
+
+def get_enrolment(session: Session, principal: Principal, enrolment_id: int) -> EnrolmentOut:
+    return to_out(*repository.get_readable_enrolment(session, principal, enrolment_id))
+
+
+def to_out(enrolment: Enrolment, participant: Participant, user: User) -> EnrolmentOut:
+    return EnrolmentOut(
+        id=enrolment.id, participant_id=participant.id, participant_code=user.participant_code,
+        full_name=participant.full_name, country=enrolment.country_code, region=participant.region,
+        status=enrolment.status, waitlist_position=enrolment.waitlist_position, applied_at=enrolment.applied_at,
+        enrolled_at=enrolment.enrolled_at, withdrawn_at=enrolment.withdrawn_at, completed_at=enrolment.completed_at,
+    )
+
+
+def country_out(country: Country) -> CountryOut:
+    return CountryOut(
+        code=country.code, name=country.name, capacity=country.capacity, enrolled=country.enrolled,
+        waitlisted=country.waitlisted, available=max(0, country.capacity - country.enrolled),
+        eligible_regions=list(country.eligible_regions), regions=list(REGIONS[country.code]),
+    )
+
+
+def list_countries(session: Session) -> list[CountryOut]:
+    return [country_out(c) for c in repository.countries(session)]
+
+
+def update_country(session: Session, principal: Principal, code: str, body: CountryUpdate) -> CountryOut:
+    code = code.upper()
+    if code not in COUNTRY_NAMES:
+        raise NotFound()
+    regions = None
+    if body.eligible_regions is not None:
+        regions = []
+        for name in body.eligible_regions:
+            canonical = canonical_region(code, name)
+            if canonical is None:
+                raise InvalidInput("eligible_regions", "eligible_regions")
+            if canonical not in regions:
+                regions.append(canonical)
+    country = repository.lock_country(session, code)
+    before = {"capacity": country.capacity, "eligible_regions": list(country.eligible_regions)}
+    if body.capacity is not None:
+        if body.capacity < country.enrolled:
+            raise Conflict("capacity_below_enrolled", enrolled=country.enrolled)
+        country.capacity = body.capacity
+    if regions is not None:
+        country.eligible_regions = regions
+    audit.record(session, principal, "country.updated", "country", code, country=code, before=before,
+                 after={"capacity": country.capacity, "eligible_regions": list(country.eligible_regions)})
+    promote_from_waitlist(session, principal, country)
+    session.flush()
+    return country_out(country)
+

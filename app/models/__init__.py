@@ -1,0 +1,14 @@
+"""Every SQLAlchemy model, imported here so that Alembic and the app see one MetaData."""
+
+from app.core.base import Base
+from app.models.audit import AuditEntry
+from app.models.country import Country
+from app.models.enrolment import ACTIVE_STATUSES, Enrolment, EnrolmentStatus
+from app.models.participant import ConsentRecord, Participant
+from app.models.throttle import IdempotencyRecord, ThrottleHit
+from app.models.user import AccessToken, ActivationCode, Role, User
+
+__all__ = [
+    "ACTIVE_STATUSES", "AccessToken", "ActivationCode", "AuditEntry", "Base", "ConsentRecord", "Country",
+    "Enrolment", "EnrolmentStatus", "IdempotencyRecord", "Participant", "Role", "ThrottleHit", "User",
+]
