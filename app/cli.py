@@ -7,7 +7,6 @@ import typer
 from alembic import command
 from alembic.config import Config
 
-
 from app.core.config import get_settings
 from app.core.db import make_engine, make_sessionmaker
 from app.core.security import hash_password
@@ -61,7 +60,7 @@ def users_create(
     settings = get_settings()
     try:
         body = UserCreate(email=email, password=password, full_name=full_name or email.split("@")[0],
-                          role=role, country=country.upper() if country else None)  # type: ignore[arg-type]
+                          role=role, country=country.upper() if country else None)
     except ValidationError as exc:
         typer.echo(f"Datos no válidos: {exc.errors()[0]['loc']} {exc.errors()[0]['msg']}", err=True)
         raise typer.Exit(2) from exc

@@ -66,7 +66,7 @@ def load_demo(factory: sessionmaker[Session], settings: Settings) -> Iterator[st
         for country, (email, name) in COORDINATORS.items():
             auth_service.create_user(session, None, UserCreate(
                 email=email, password=COORDINATOR_PASSWORD, full_name=name, role=Role.COORDINATOR,
-                country=country,  # type: ignore[arg-type]
+                country=country,
             ), staff_hash)
         actor = Principal(user_id=admin.id, role=Role.ADMIN, country=None, participant_id=None, token_id=0)
         for index, (country, region, locality, first, last) in enumerate(APPLICANTS):
@@ -75,7 +75,7 @@ def load_demo(factory: sessionmaker[Session], settings: Settings) -> Iterator[st
                 first_name=first, last_name=last, email=f"participante{index + 1:02d}@caminos.demo",
                 password=PARTICIPANT_PASSWORD, birth_date=date(1970 + index, 3, 1 + index), gender="female",
                 region=region, locality=locality, is_rural=True, has_internet=True,
-            )  # type: ignore[arg-type]
+            )
             enrolment_service.apply(session, settings, actor, body, participant_hash, "demo", None)
     yield "Datos de demostración cargados."
     yield from _logins()

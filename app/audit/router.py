@@ -2,13 +2,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from app.audit import service
 from app.auth.dependencies import RequireAdmin
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.pagination import Page, PageDep
+from app.core.validation import IsoAwareDatetime
 
 router = APIRouter(tags=["audit"])
 
@@ -34,7 +35,7 @@ def read_audit(
     page: PageDep,
     actor: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
-    since: AwareDatetime | None = None,
+    since: IsoAwareDatetime | None = None,
 ) -> Page[AuditEntryOut]:
     items, total = service.search(session, page, actor, action, since)
     return Page(items=[AuditEntryOut.model_validate(e) for e in items], total=total)

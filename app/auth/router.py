@@ -69,12 +69,13 @@ def new_activation_code(
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(401, 403, 409, 422))
+             responses=error_responses(400, 401, 403, 409, 422))
 def create_user(session: SessionDep, settings: SettingsDep, admin: RequireAdmin, body: UserCreate) -> UserOut:
     password_hash = hash_password(settings, body.password)
     return UserOut.model_validate(service.create_user(session, admin, body, password_hash))
 
 
-@router.patch("/users/{user_id}", response_model=UserOut, responses=error_responses(401, 403, 404, 409, 422))
+@router.patch("/users/{user_id}", response_model=UserOut,
+              responses=error_responses(400, 401, 403, 404, 409, 422))
 def update_user(session: SessionDep, admin: RequireAdmin, user_id: UserId, body: UserUpdate) -> UserOut:
     return UserOut.model_validate(service.update_user(session, admin, user_id, body))

@@ -1,9 +1,9 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from app.core.validation import non_blank
+from app.core.validation import Email, non_blank
 from app.models import EnrolmentStatus, Role
 
 
@@ -49,7 +49,7 @@ class MeOut(BaseModel):
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
+    email: Email
     password: str = Field(min_length=8, max_length=128)
     full_name: str = Field(min_length=1, max_length=200)
     role: Literal[Role.COORDINATOR, Role.ADMIN]
@@ -66,7 +66,7 @@ class UserUpdate(BaseModel):
 
     role: Literal[Role.COORDINATOR, Role.ADMIN] | None = None
     country: Literal["PE", "CL", "CO", "MX"] | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("full_name")

@@ -5,16 +5,17 @@ Every list, detail, export and report filters its statement here; a row outside 
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false
+from sqlalchemy import Select, SQLColumnExpression, false
 
 from app.auth.dependencies import Principal
 from app.models import Role
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 def readable(
-    principal: Principal, stmt: S, *, country: ColumnElement[str], participant: ColumnElement[int]
+    principal: Principal, stmt: S, *, country: SQLColumnExpression[str],
+    participant: SQLColumnExpression[int],
 ) -> S:
     """Admins read everything, a coordinator her country, a participant only herself."""
     match principal.role:

@@ -20,7 +20,14 @@ from app.core.base import utcnow
 from app.core.config import Settings
 from app.core.db import short_session
 from app.core.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
-from app.core.security import digest, hash_password, new_activation_code, new_token, normalise_code, verify_password
+from app.core.security import (
+    digest,
+    hash_password,
+    new_activation_code,
+    new_token,
+    normalise_code,
+    verify_password,
+)
 from app.enrolment import repository as enrolment_repository
 from app.models import AccessToken, ActivationCode, Participant, Role, User
 

@@ -10,13 +10,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import AppError
 
+# At most this many requests hold a unit of work at once. Requests waiting for a database lock occupy worker
+# threads; the one holding the lock needs a free thread to commit. Keeping this below the threadpool's 40
+# threads (waiting for a slot uses no thread) means the holder always finds one, instead of all threads
+# waiting on a lock whose holder cannot finish.
+MAX_CONCURRENT_UNITS_OF_WORK = 16
+READ_ONLY = "caminos_read_only"
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    pool = {"pool_size": MAX_CONCURRENT_UNITS_OF_WORK, "max_overflow": MAX_CONCURRENT_UNITS_OF_WORK,
+            "pool_timeout": 60}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **pool, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -31,7 +40,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # read-only sessions (authentication) begin DEFERRED: in WAL mode they never wait for a writer
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -67,14 +77,17 @@ def get_session(factory: SessionFactoryDep) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[
+    Session, Depends(get_session, scope="function", max_concurrency=MAX_CONCURRENT_UNITS_OF_WORK)
+]
 
 
 @contextmanager
 def short_session(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A brief transaction of its own, for reads that must not hold the request's write lock
+    """A brief read-only transaction of its own, for reads that must not take the request's write lock
     (authentication, reading a password hash before the slow verification)."""
     with factory() as session:
+        session.connection(execution_options={READ_ONLY: True})
         try:
             yield session
             session.commit()

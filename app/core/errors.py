@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.i18n import FIELD_MESSAGES, REASONS, Locale, request_locale, translate
+from app.core.i18n import FIELD_MESSAGES, MESSAGES, REASONS, Locale, request_locale, translate
 
 logger = logging.getLogger("caminos.errors")
 
@@ -135,7 +135,8 @@ def _app_error(request: Request, exc: Exception) -> JSONResponse:
         body = {
             "error": "invalid_input",
             "detail": translate("invalid_input", locale),
-            "fields": [{"field": exc.field, "message": field_message(exc.rule, locale)}],
+            "fields": [{"field": exc.field, "message": field_message(
+                exc.rule, locale, translate(exc.rule, locale) if exc.rule in MESSAGES else None)}],
         }
     else:
         code = exc.conflict_code if isinstance(exc, Conflict) else exc.code
@@ -162,6 +163,12 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     locale = request_locale(request)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a body that is not even text with a bare 400: it is not JSON either
+        return JSONResponse(
+            {"error": "invalid_json", "detail": translate("json_invalid", locale, FIELD_MESSAGES)},
+            status_code=400,
+        )
     codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden"}
     code = codes.get(exc.status_code, "bad_request")
     return JSONResponse(

@@ -113,6 +113,7 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     "list_type": {"es": "Debe ser una lista.", "en": "Must be a list."},
     "too_long": {"es": "La lista es demasiado larga.", "en": "The list is too long."},
     "model_type": {"es": "Debe ser un objeto.", "en": "Must be an object."},
+    "model_attributes_type": {"es": "Debe ser un objeto.", "en": "Must be an object."},
     "dict_type": {"es": "Debe ser un objeto.", "en": "Must be an object."},
     "json_invalid": {"es": "El cuerpo no es JSON válido.", "en": "The body is not valid JSON."},
     "uuid_parsing": {"es": "Debe ser un UUID.", "en": "Must be a UUID."},

@@ -1,4 +1,4 @@
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -29,7 +29,7 @@ class Page(BaseModel, Generic[T]):
     total: int
 
 
-def count(session: Session, stmt: Select[tuple[object]] | Select[tuple[object, ...]]) -> int:
+def count(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 

@@ -1,4 +1,4 @@
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import scope
@@ -9,9 +9,13 @@ from app.models import ACTIVE_STATUSES, Country, Enrolment, EnrolmentStatus, Par
 
 def lock_country(session: Session, code: str) -> Country:
     """The country's row, locked until commit: every change to its seats or waitlist goes through here.
-    (PostgreSQL: FOR UPDATE; SQLite: the transaction already holds the write lock, BEGIN IMMEDIATE.)"""
+
+    PostgreSQL: FOR NO KEY UPDATE, which does not conflict with the KEY SHARE locks that inserting rows
+    referencing the country takes (FOR UPDATE would deadlock two applications that each inserted a participant).
+    SQLite: the transaction already holds the write lock (BEGIN IMMEDIATE)."""
     country = session.scalars(
-        select(Country).where(Country.code == code).with_for_update().execution_options(populate_existing=True)
+        select(Country).where(Country.code == code).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if country is None:
         raise NotFound()
@@ -37,7 +41,7 @@ def latest_enrolment(session: Session, participant_id: int) -> Enrolment | None:
 
 def find_same_person(session: Session, email: str | None, document: tuple[str, str] | None) -> Participant | None:
     """The participant with the same document, or the same email; a shared phone identifies nobody."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if document is not None:
         conditions.append((Participant.document_type == document[0]) & (Participant.document_number == document[1]))
     if email is not None:
@@ -73,7 +77,7 @@ def close_waitlist_gap(session: Session, country: str, position: int) -> None:
     )
 
 
-def readable_enrolments(principal: Principal) -> Select[tuple[Enrolment, Participant, User]]:
+def readable_enrolments(principal: Principal) -> Select[Enrolment, Participant, User]:
     stmt = (
         select(Enrolment, Participant, User)
         .join(Participant, Participant.id == Enrolment.participant_id)
@@ -88,7 +92,7 @@ def get_readable_enrolment(
     row = session.execute(readable_enrolments(principal).where(Enrolment.id == enrolment_id)).one_or_none()
     if row is None:
         raise NotFound()
-    return row.tuple()
+    return row[0], row[1], row[2]
 
 
 def get_readable_participant(session: Session, principal: Principal, participant_id: int) -> Participant:
@@ -102,8 +106,7 @@ def get_readable_participant(session: Session, principal: Principal, participant
     return participant
 
 
-def search_filter(stmt: Select[tuple[Enrolment, Participant, User]], q: str) -> Select[
-        tuple[Enrolment, Participant, User]]:
+def search_filter(stmt: Select[Enrolment, Participant, User], q: str) -> Select[Enrolment, Participant, User]:
     escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
     return stmt.where(or_(

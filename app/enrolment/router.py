@@ -30,7 +30,8 @@ def list_countries(session: SessionDep) -> list[CountryOut]:
     return service.list_countries(session)
 
 
-@router.patch("/countries/{code}", response_model=CountryOut, responses=error_responses(401, 403, 404, 409, 422))
+@router.patch("/countries/{code}", response_model=CountryOut,
+              responses=error_responses(400, 401, 403, 404, 409, 422))
 def update_country(
     session: SessionDep, admin: RequireAdmin, code: Annotated[str, Path(max_length=2)], body: CountryUpdate
 ) -> CountryOut:
@@ -79,7 +80,7 @@ def get_enrolment(session: SessionDep, principal: CurrentUser, enrolment_id: Enr
 @router.post(
     "/enrolments/{enrolment_id}/withdraw",
     response_model=WithdrawOut,
-    responses=error_responses(401, 404, 409, 422),
+    responses=error_responses(400, 401, 404, 409, 422),
 )
 def withdraw(
     session: SessionDep, principal: CurrentUser, enrolment_id: EnrolmentId, body: WithdrawIn

@@ -1,11 +1,11 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.core.base import utcnow
-from app.core.validation import non_blank
+from app.core.validation import Email, IsoDate, non_blank
 from app.enrolment.documents import NORMALISERS
 from app.enrolment.geography import CALLING_CODES, DOCUMENT_TYPES, REGIONS, canonical_region
 from app.models import EnrolmentStatus
@@ -21,13 +21,20 @@ class Document(BaseModel):
     type: Literal["DNI", "RUN", "CC", "CURP"]
     number: str = Field(min_length=1, max_length=30)
 
+    @field_validator("number")
+    @classmethod
+    def _number(cls, value: str, info: ValidationInfo) -> str:
+        # checked here, not on ApplicationIn, so that an error names "document.number"
+        kind = info.data.get("type")
+        return NORMALISERS[kind](value) if kind in NORMALISERS else value
+
 
 class Consent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    accepted: bool
+    accepted: StrictBool
     version: str = Field(max_length=20)
-    sensitive_data: bool = False
+    sensitive_data: StrictBool = False
 
     @field_validator("accepted")
     @classmethod
@@ -54,15 +61,15 @@ class ApplicationIn(BaseModel):
     consent: Consent
     first_name: Name
     last_name: Name
-    email: EmailStr | None = Field(default=None, max_length=254)
+    email: Email | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=20)
     password: str | None = Field(default=None, min_length=8, max_length=128)
-    birth_date: date
+    birth_date: IsoDate
     gender: Literal["female", "male", "other"]
     region: str = Field(min_length=1, max_length=80)
     locality: str = Field(min_length=1, max_length=120)
-    is_rural: bool
-    has_internet: bool
+    is_rural: StrictBool
+    has_internet: StrictBool
     document: Document | None = None
     ethnicity: str | None = Field(default=None, min_length=1, max_length=100)
     languages: list[Annotated[str, Field(min_length=1, max_length=60)]] | None = Field(default=None, max_length=10)
@@ -121,7 +128,7 @@ class ApplicationIn(BaseModel):
         country = info.data.get("country")
         if country in DOCUMENT_TYPES and DOCUMENT_TYPES[country] != value.type:
             raise PydanticCustomError("document_type_country", "wrong document type")
-        return Document(type=value.type, number=NORMALISERS[value.type](value.number))
+        return value
 
     @field_validator("ethnicity", "languages")
     @classmethod

@@ -280,7 +280,7 @@ def list_enrolments(
         stmt.order_by(Enrolment.country_code, Enrolment.status, Enrolment.waitlist_position, Enrolment.id)
         .limit(page.limit).offset(page.offset)
     ).all()
-    return Page(items=[to_out(*row.tuple()) for row in rows], total=total)
+    return Page(items=[to_out(row[0], row[1], row[2]) for row in rows], total=total)
 
 
 def get_enrolment(session: Session, principal: Principal, enrolment_id: int) -> EnrolmentOut:

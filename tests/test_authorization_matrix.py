@@ -1,0 +1,244 @@
+"""The authorisation matrix (API.md, "Who may call what"): every route × every kind of caller → one status.
+
+Six callers: nobody (anonymous); two enrolled Peruvian participants (``participant_self``, whose objects
+every request targets, and ``participant_other``); a coordinator of Peru (``coordinator_same``) and one of
+Chile (``coordinator_other``); an admin. Every request body is valid, so that the status reflects
+authorisation only. Each (route, caller) pair is its own test, in its own rolled-back transaction.
+
+``test_every_route_is_in_the_matrix`` fails as soon as a route is added without an entry here.
+"""
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import fastapi.routing
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from tests.factories import Actor, Factory, application
+
+ROLES = (
+    "anonymous", "participant_self", "participant_other", "coordinator_same", "coordinator_other", "admin",
+)
+PASSWORD = "clave-segura-123"  # the factories' password
+_emails = itertools.count(1)
+
+# FastAPI's own documentation routes: served to everyone, not part of the API contract
+DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+@dataclass
+class World:
+    """The callers of one test; the requests target ``participant_self``'s objects."""
+
+    client: TestClient
+    participant_self: Actor
+    participant_other: Actor
+    coordinator_same: Actor
+    coordinator_other: Actor
+    admin: Actor
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {} if role == "anonymous" else getattr(self, role).headers
+
+
+# A request builder answers the keyword arguments of ``TestClient.request`` (url and body) for one caller.
+Builder = Callable[[World, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    request: Builder
+    expected: dict[str, int]
+
+
+def statuses(anonymous: int, participant_self: int, participant_other: int, coordinator_same: int,
+             coordinator_other: int, admin: int) -> dict[str, int]:
+    answers = (anonymous, participant_self, participant_other, coordinator_same, coordinator_other, admin)
+    return dict(zip(ROLES, answers, strict=True))
+
+
+def everyone(status: int) -> dict[str, int]:
+    return statuses(status, status, status, status, status, status)
+
+
+def authenticated(status: int) -> dict[str, int]:
+    """401 without a token, ``status`` for anyone logged in."""
+    return statuses(401, status, status, status, status, status)
+
+
+def admin_only(status: int) -> dict[str, int]:
+    return statuses(401, 403, 403, 403, 403, status)
+
+
+def scoped(status: int) -> dict[str, int]:
+    """Her own object: she, her country's coordinator and admins; anyone else is told it does not exist."""
+    return statuses(401, status, 404, status, 404, status)
+
+
+def bare(url: str) -> Builder:
+    """A request without a body."""
+    return lambda _world, _role: {"url": url}
+
+
+def new_application(_world: World, role: str) -> dict[str, Any]:
+    # an anonymous woman applies for herself (email and password); staff register a Peruvian woman without
+    # them; a participant applying again already has an active enrolment
+    return {"url": "/api/v1/applications", "json": application("PE", self_service=role == "anonymous")}
+
+
+def new_user(_world: World, _role: str) -> dict[str, Any]:
+    return {"url": "/api/v1/users", "json": {
+        "email": f"matriz{next(_emails)}@example.org", "password": PASSWORD, "full_name": "Rosa Huamán",
+        "role": "coordinator", "country": "PE",
+    }}
+
+
+def country_update(world: World, _role: str) -> dict[str, Any]:
+    pe = next(c for c in world.client.get("/api/v1/countries").json() if c["code"] == "PE")
+    return {"url": "/api/v1/countries/PE", "json": {"capacity": max(pe["capacity"], pe["enrolled"]) + 1}}
+
+
+MATRIX: dict[tuple[str, str], Spec] = {
+    # auth
+    ("POST", "/api/v1/auth/token"): Spec(
+        lambda w, _r: {"url": "/api/v1/auth/token",
+                       "data": {"username": w.participant_self.username, "password": "no-es-la-clave"}},
+        everyone(401),  # wrong credentials, whoever asks
+    ),
+    ("POST", "/api/v1/auth/logout"): Spec(bare("/api/v1/auth/logout"), authenticated(204)),
+    ("POST", "/api/v1/auth/activate"): Spec(
+        lambda _w, _r: {"url": "/api/v1/auth/activate",
+                        "json": {"code": "ABCD-EFGH-JKMN", "password": "clave-nueva-456"}},
+        everyone(400),  # a wrong code, whoever asks
+    ),
+    ("GET", "/api/v1/me"): Spec(bare("/api/v1/me"), authenticated(200)),
+    ("POST", "/api/v1/participants/{participant_id}/activation-code"): Spec(
+        lambda w, _r: {"url": f"/api/v1/participants/{w.participant_self.participant_id}/activation-code"},
+        statuses(401, 404, 404, 201, 404, 201),
+    ),
+    ("POST", "/api/v1/users"): Spec(new_user, admin_only(201)),
+    ("PATCH", "/api/v1/users/{user_id}"): Spec(
+        lambda w, _r: {"url": f"/api/v1/users/{w.coordinator_same.user_id}",
+                       "json": {"full_name": "Coordinadora Renombrada"}},
+        admin_only(200),
+    ),
+    # countries, applications, enrolments
+    ("GET", "/api/v1/countries"): Spec(bare("/api/v1/countries"), everyone(200)),
+    ("PATCH", "/api/v1/countries/{code}"): Spec(country_update, admin_only(200)),
+    ("POST", "/api/v1/applications"): Spec(new_application, statuses(201, 409, 409, 201, 403, 201)),
+    ("GET", "/api/v1/enrolments"): Spec(bare("/api/v1/enrolments"), authenticated(200)),  # contents: below
+    ("GET", "/api/v1/enrolments/{enrolment_id}"): Spec(
+        lambda w, _r: {"url": f"/api/v1/enrolments/{w.participant_self.enrolment_id}"}, scoped(200),
+    ),
+    ("POST", "/api/v1/enrolments/{enrolment_id}/withdraw"): Spec(
+        lambda w, _r: {"url": f"/api/v1/enrolments/{w.participant_self.enrolment_id}/withdraw",
+                       "json": {"reason": "Se mudó a la ciudad"}},
+        scoped(200),
+    ),
+    # privacy, audit, health
+    ("GET", "/api/v1/consent/notice"): Spec(bare("/api/v1/consent/notice"), everyone(200)),
+    ("GET", "/api/v1/audit"): Spec(bare("/api/v1/audit"), admin_only(200)),
+    ("GET", "/healthz"): Spec(bare("/healthz"), everyone(200)),
+    ("GET", "/readyz"): Spec(bare("/readyz"), everyone(200)),
+}
+
+CASES = [(method, path, role) for (method, path) in MATRIX for role in ROLES]
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template)))
+
+
+@pytest.fixture
+def world(client: TestClient, factory: Factory) -> World:
+    return World(
+        client=client,
+        participant_self=factory.participant("PE"),
+        participant_other=factory.participant("PE"),
+        coordinator_same=factory.coordinator("PE"),
+        coordinator_other=factory.coordinator("CL"),
+        admin=factory.admin(),
+    )
+
+
+@pytest.mark.parametrize(("method", "path", "role"), CASES,
+                         ids=[f"{method} {path} {role}" for method, path, role in CASES])
+def test_authorization(world: World, method: str, path: str, role: str) -> None:
+    spec = MATRIX[(method, path)]
+    assert set(spec.expected) == set(ROLES), "every route states a status for every caller"
+    kwargs = spec.request(world, role)
+    # a mistyped url would answer 404 for the wrong reason
+    assert path_pattern(path).fullmatch(kwargs["url"]), (kwargs["url"], path)
+
+    response = world.client.request(method, headers=world.headers(role), **kwargs)
+
+    expected = spec.expected[role]
+    assert response.status_code == expected, f"{role} {method} {kwargs['url']}: {response.text}"
+    if expected >= 400:
+        body = response.json()
+        assert {"error", "detail"} <= body.keys(), body
+        if expected == 401:
+            assert response.headers.get("WWW-Authenticate") == "Bearer"
+        if expected == 404:
+            assert body["error"] == "not_found", body  # the same answer as for an object that does not exist
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """(method, path) of every route the app serves, routers included at any depth."""
+    # FastAPI ≥ 0.16x keeps included routers as nodes of app.routes; iter_route_contexts flattens them
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    for entry in iterate(app.routes) if iterate else app.routes:
+        route = getattr(entry, "original_route", entry)
+        assert isinstance(route, APIRoute | Route), f"a route kind the matrix does not know: {route!r}"
+        path = entry.path
+        if path in DOCS_ROUTES:
+            continue
+        for method in sorted(set(entry.methods or ()) - {"HEAD", "OPTIONS"}):
+            yield method, path
+
+
+def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    routes = set(app_routes(app))
+    assert ("GET", "/api/v1/enrolments/{enrolment_id}") in routes  # the walk reaches included routers
+    assert ("GET", "/healthz") in routes
+    assert routes - MATRIX.keys() == set(), "routes without an entry in the authorisation matrix"
+    assert MATRIX.keys() - routes == set(), "matrix entries for routes the app does not serve"
+
+
+def test_enrolment_lists_hold_only_what_the_caller_may_read(world: World, factory: Factory) -> None:
+    chilean = factory.participant("CL")
+    client = world.client
+
+    def listing(actor: Actor, **params: str) -> dict[str, Any]:
+        response = client.get("/api/v1/enrolments", headers=actor.headers, params={"limit": "200", **params})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    own = listing(world.participant_self)
+    assert [e["id"] for e in own["items"]] == [world.participant_self.enrolment_id]
+    assert own["total"] == 1
+    other = listing(world.participant_other)
+    assert [e["id"] for e in other["items"]] == [world.participant_other.enrolment_id]
+    # a participant's filter for another country finds nothing either
+    assert listing(world.participant_self, country="CL") == {"items": [], "total": 0}
+
+    peruvian_ids = {world.participant_self.enrolment_id, world.participant_other.enrolment_id}
+    same = listing(world.coordinator_same)
+    assert {e["country"] for e in same["items"]} == {"PE"}
+    assert peruvian_ids <= {e["id"] for e in same["items"]}
+    assert chilean.enrolment_id not in {e["id"] for e in same["items"]}
+
+    foreign = listing(world.coordinator_other)
+    assert all(e["country"] != "PE" for e in foreign["items"]), foreign
+    assert chilean.enrolment_id in {e["id"] for e in foreign["items"]}
+    assert listing(world.coordinator_other, country="PE") == {"items": [], "total": 0}
+
+    everything = listing(world.admin)
+    assert peruvian_ids | {chilean.enrolment_id} <= {e["id"] for e in everything["items"]}
