@@ -12,7 +12,7 @@ from app.models import AuditEntry
 
 def record(
     session: Session,
-    actor: Principal | None,
+    actor: Principal | int | None,  # an int: a user acting without a token (activating her account)
     action: str,
     entity: str,
     entity_id: object,
@@ -20,8 +20,9 @@ def record(
     country: str | None = None,
     **data: Any,
 ) -> None:
+    actor_id = actor if isinstance(actor, int) else actor.user_id if actor else None
     session.add(AuditEntry(
-        actor_id=actor.user_id if actor else None, action=action, entity=entity, entity_id=str(entity_id),
+        actor_id=actor_id, action=action, entity=entity, entity_id=str(entity_id),
         country_code=country, data=data, request_id=request_id_var.get(),
     ))
 

@@ -41,12 +41,14 @@ def login(
     address: str,
 ) -> TokenOut:
     window = _window(settings)
-    account_key, address_key = f"login:account:{username.strip().lower()}", f"login:address:{address}"
+    address_key = f"login:address:{address}"
     with short_session(factory) as reader:
         throttle.ensure_allowed(reader, address_key, settings.login_failures_per_address, window)
-        throttle.ensure_allowed(reader, account_key, settings.login_failures_per_account, window)
         user = repository.find_by_username(reader, username.strip())
         user_id, stored_hash, active = (user.id, user.password_hash, user.active) if user else (None, None, False)
+        # one count per account, whether she types her email or her participant code
+        account_key = f"login:account:{user_id}" if user_id is not None else f"login:unknown:{username.strip().lower()}"
+        throttle.ensure_allowed(reader, account_key, settings.login_failures_per_account, window)
     # an unknown username is checked against a dummy hash: it costs the same time as a wrong password
     if not verify_password(settings, password, stored_hash) or not active or user_id is None:
         throttle.record_hit(session, account_key, window)
@@ -88,7 +90,7 @@ def activate(
     user = session.get_one(User, user_id)
     user.password_hash = password_hash
     repository.revoke_tokens(session, user_id)
-    audit.record(session, None, "account.activated", "user", user_id, country=user.country_code)
+    audit.record(session, user_id, "account.activated", "user", user_id, country=user.country_code)
     return user.username
 
 

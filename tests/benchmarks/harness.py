@@ -1,0 +1,104 @@
+"""Shared pieces of the benchmarks: a fresh database, the service under uvicorn in its own process, statistics."""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from alembic import command
+from sqlalchemy import create_engine, make_url, text
+
+from app.cli import alembic_config
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN_URL = os.environ.get("CAMINOS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def fresh_database(kind: str = "postgresql") -> Iterator[str]:
+    name = f"caminos_bench_{uuid.uuid4().hex[:8]}"
+    if kind == "sqlite":
+        folder = ROOT / "var" / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.db"
+        url = f"sqlite:///{path}"
+        command.upgrade(alembic_config(url), "head")
+        try:
+            yield url
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    command.upgrade(alembic_config(url), "head")
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def service(database_url: str, **env: str) -> Iterator[str]:
+    """The service under uvicorn (one worker), in a process of its own, on 127.0.0.1."""
+    port = free_port()
+    environment = {
+        **os.environ, "CAMINOS_DATABASE_URL": database_url, "CAMINOS_ENVIRONMENT": "development",
+        "CAMINOS_APPLICATION_RATE_LIMIT": "1000000", "CAMINOS_LOG_JSON": "true", **env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log", "--backlog", "4096"],
+        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the service did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class Latencies:
+    seconds: list[float]
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.seconds)
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
+        return ordered[index]
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "p50_ms": round(statistics.median(self.seconds) * 1000, 1),
+            "p99_ms": round(self.percentile(99) * 1000, 1),
+            "max_ms": round(max(self.seconds) * 1000, 1),
+        }

@@ -1,0 +1,30 @@
+"""`make bench`: runs every benchmark, prints the figures and keeps them in bench-results/."""
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks import bench_applications
+
+BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
+    "applications": bench_applications.run,
+}
+
+
+def main(names: list[str]) -> None:
+    out = Path(__file__).resolve().parents[2] / "bench-results"
+    out.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for name, bench in BENCHMARKS.items():
+        if names and name not in names:
+            continue
+        result = bench()
+        print(json.dumps({name: result}, indent=2, ensure_ascii=False))  # noqa: T201
+        (out / f"{stamp}-{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
