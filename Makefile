@@ -19,6 +19,7 @@ install: $(STAMP)
 run: install
 	mkdir -p var
 	$(BIN)/caminos db upgrade
+	$(BIN)/caminos content load
 	$(BIN)/caminos demo
 	$(BIN)/caminos serve --host 127.0.0.1 --port 8000
 

@@ -16,7 +16,9 @@ cli = typer.Typer(help="Caminos de Saberes: servicio, base de datos, usuarias y 
 db_cli = typer.Typer(help="Base de datos.", no_args_is_help=True)
 users_cli = typer.Typer(help="Cuentas de coordinadoras y administradoras.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+content_cli = typer.Typer(help="Contenidos de formación.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users")
+cli.add_typer(content_cli, name="content")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,6 +75,30 @@ def users_create(
             typer.echo(f"No se pudo crear: {exc.message_key}", err=True)
             raise typer.Exit(1) from exc
         typer.echo(f"Creada: {user.email} ({user.role.value}{' ' + user.country_code if user.country_code else ''})")
+
+
+@content_cli.command("load")
+def content_load(
+    path: Annotated[Path, typer.Argument(help="Carpeta de módulos")] = ROOT / "modules_content",
+) -> None:
+    """Validate every module and load them; on any problem, list them all and load nothing."""
+    from app.content.loader import load_content
+    from app.content.service import load_modules
+    from app.content.spec import ContentInvalid
+
+    try:
+        specs = load_content(path)
+    except ContentInvalid as invalid:
+        typer.echo(f"El contenido tiene {len(invalid.problems)} problema(s); no se cargó nada:", err=True)
+        for problem in invalid.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1) from invalid
+    settings = get_settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with factory() as session, session.begin():
+        for loaded in load_modules(session, specs):
+            state = "versión nueva" if loaded.new_version else "sin cambios"
+            typer.echo(f"  {loaded.slug}: v{loaded.number} {loaded.version[:12]} ({state})")
 
 
 @cli.command()

@@ -5,12 +5,14 @@ from sqlalchemy import text
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
 from app.core.errors import ServiceUnavailable, error_responses, install_error_handlers
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.enrolment.router import router as enrolment_router
 from app.privacy.router import router as privacy_router
+from app.progress.router import router as progress_router
 
 API_PREFIX = "/api/v1"
 
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (auth_router, enrolment_router, privacy_router, audit_router):
+    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
     return app

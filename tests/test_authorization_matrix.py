@@ -8,8 +8,10 @@ authorisation only. Each (route, caller) pair is its own test, in its own rolled
 ``test_every_route_is_in_the_matrix`` fails as soon as a route is added without an entry here.
 """
 
+import hashlib
 import itertools
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +21,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Route
 
+from app.content.service import load_modules
+from app.content.spec import LessonSpec, MediaSpec, ModuleSpec
 from tests.factories import Actor, Factory, application
 
 ROLES = (
@@ -105,6 +110,26 @@ def country_update(world: World, _role: str) -> dict[str, Any]:
     return {"url": "/api/v1/countries/PE", "json": {"capacity": max(pe["capacity"], pe["enrolled"]) + 1}}
 
 
+IMAGE = MediaSpec(path="media/telar.svg", sha256=hashlib.sha256(b"<svg/>").hexdigest(),
+                  media_type="image/svg+xml", data=b"<svg/>")
+MODULE = ModuleSpec(
+    slug="matriz", title="Módulo de la matriz", summary="Para probar permisos.", position=1, estimated_minutes=5,
+    required=True, objectives=("Probar",), media=(IMAGE,),
+    lessons=(LessonSpec(slug="telar", title="El telar", estimated_minutes=5, required=True, position=1,
+                        html=f'<p><img src="/api/v1/blobs/{IMAGE.sha256}" alt="Un telar"></p>',
+                        media=(IMAGE.sha256,)),),
+)
+
+
+def progress_events(kind: str) -> Builder:
+    def build(_world: World, _role: str) -> dict[str, Any]:
+        event = {"event_id": str(uuid.uuid4()), "type": "lesson_viewed", "module": MODULE.slug,
+                 "lesson": MODULE.lessons[0].slug, "occurred_at": "2026-11-20T15:00:00Z", "payload": {"seconds": 60}}
+        return {"url": f"/api/v1/progress/{kind}", "json": {"events": [event]}}
+
+    return build
+
+
 MATRIX: dict[tuple[str, str], Spec] = {
     # auth
     ("POST", "/api/v1/auth/token"): Spec(
@@ -142,6 +167,19 @@ MATRIX: dict[tuple[str, str], Spec] = {
                        "json": {"reason": "Se mudó a la ciudad"}},
         scoped(200),
     ),
+    # content and progress
+    ("GET", "/api/v1/modules"): Spec(bare("/api/v1/modules"), everyone(200)),  # the public curriculum
+    ("GET", "/api/v1/modules/{slug}"): Spec(bare(f"/api/v1/modules/{MODULE.slug}"), authenticated(200)),
+    ("GET", "/api/v1/modules/{slug}/lessons/{lesson}"): Spec(
+        bare(f"/api/v1/modules/{MODULE.slug}/lessons/{MODULE.lessons[0].slug}"), authenticated(200),
+    ),
+    ("GET", "/api/v1/blobs/{sha256}"): Spec(bare(f"/api/v1/blobs/{IMAGE.sha256}"), authenticated(200)),
+    ("POST", "/api/v1/progress/events"): Spec(progress_events("events"), statuses(401, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/progress/import"): Spec(progress_events("import"), statuses(401, 200, 200, 403, 403, 403)),
+    ("GET", "/api/v1/me/progress"): Spec(bare("/api/v1/me/progress"), statuses(401, 200, 200, 403, 403, 403)),
+    ("GET", "/api/v1/participants/{participant_id}/progress"): Spec(
+        lambda w, _r: {"url": f"/api/v1/participants/{w.participant_self.participant_id}/progress"}, scoped(200),
+    ),
     # privacy, audit, health
     ("GET", "/api/v1/consent/notice"): Spec(bare("/api/v1/consent/notice"), everyone(200)),
     ("GET", "/api/v1/audit"): Spec(bare("/api/v1/audit"), admin_only(200)),
@@ -157,7 +195,9 @@ def path_pattern(template: str) -> re.Pattern[str]:
 
 
 @pytest.fixture
-def world(client: TestClient, factory: Factory) -> World:
+def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session]) -> World:
+    with sessions() as session, session.begin():
+        load_modules(session, [MODULE])
     return World(
         client=client,
         participant_self=factory.participant("PE"),

@@ -46,8 +46,10 @@ def login(
         throttle.ensure_allowed(reader, address_key, settings.login_failures_per_address, window)
         user = repository.find_by_username(reader, username.strip())
         user_id, stored_hash, active = (user.id, user.password_hash, user.active) if user else (None, None, False)
-        # one count per account, whether she types her email or her participant code
-        account_key = f"login:account:{user_id}" if user_id is not None else f"login:unknown:{username.strip().lower()}"
+        # one count per account, whether she types her email or her participant code; an unknown name is
+        # hashed, so that any length fits the key column
+        account_key = (f"login:account:{user_id}" if user_id is not None
+                       else f"login:unknown:{digest(username.strip().lower())}")
         throttle.ensure_allowed(reader, account_key, settings.login_failures_per_account, window)
     # an unknown username is checked against a dummy hash: it costs the same time as a wrong password
     if not verify_password(settings, password, stored_hash) or not active or user_id is None:

@@ -28,6 +28,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **pool, **kwargs)
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite begins transactions lazily and ignores FOR UPDATE: take the write lock up front
     # (BEGIN IMMEDIATE) so read-then-write transactions serialise instead of failing or interleaving.
@@ -37,6 +41,8 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA busy_timeout=30000")
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
+        # SQLite's own lower() folds ASCII only ("Á" stays "Á"); PostgreSQL's folds all of Unicode
+        dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -30,6 +30,10 @@ class AppError(Exception):
 class BadRequest(AppError):
     status_code, code = 400, "bad_request"
 
+    def __init__(self, code: str = "bad_request", **extra: Any) -> None:
+        super().__init__(code, **extra)
+        self.specific_code = code
+
 
 class NotAuthenticated(AppError):
     status_code, code = 401, "not_authenticated"
@@ -56,7 +60,11 @@ class Conflict(AppError):
 
     def __init__(self, code: str, **extra: Any) -> None:
         super().__init__(code, **extra)
-        self.conflict_code = code
+        self.specific_code = code
+
+
+class PayloadTooLarge(AppError):
+    status_code, code = 413, "payload_too_large"
 
 
 class NotEligible(AppError):
@@ -139,7 +147,7 @@ def _app_error(request: Request, exc: Exception) -> JSONResponse:
                 exc.rule, locale, translate(exc.rule, locale) if exc.rule in MESSAGES else None)}],
         }
     else:
-        code = exc.conflict_code if isinstance(exc, Conflict) else exc.code
+        code = getattr(exc, "specific_code", exc.code)
         body = {"error": code, "detail": translate(exc.message_key, locale), **exc.extra}
         if isinstance(exc, NotEligible):
             body["reason_details"] = [

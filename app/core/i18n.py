@@ -76,6 +76,31 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "Para postular por su cuenta necesita correo y contraseña.",
         "en": "A self-application needs an email and a password.",
     },
+    "enrolment_required": {
+        "es": "Los módulos son para participantes inscritas. Si está en lista de espera, le avisaremos.",
+        "en": "Modules are for enrolled participants. If you are on the waitlist, we will let you know.",
+    },
+    "progress_is_for_participants": {
+        "es": "Solo las participantes registran avance.",
+        "en": "Only participants record progress.",
+    },
+    "payload_too_large": {
+        "es": "El envío es demasiado grande (máximo 1 MB).",
+        "en": "The request is too large (1 MB at most).",
+    },
+    "too_many_events": {
+        "es": "Demasiados eventos en un envío (máximo 500). Envíelos en partes.",
+        "en": "Too many events in one request (500 at most). Send them in parts.",
+    },
+    "invalid_json": {"es": "El cuerpo no es JSON válido.", "en": "The body is not valid JSON."},
+    "events_list_required": {
+        "es": "Se espera un objeto con una lista \"events\".",
+        "en": "An object with an \"events\" list is expected.",
+    },
+    "invalid_device_id": {
+        "es": "El identificador del dispositivo no es válido.",
+        "en": "The device identifier is not valid.",
+    },
     "country_out_of_scope": {
         "es": "Solo puede registrar participantes de su país.",
         "en": "You may only register participants of your own country.",

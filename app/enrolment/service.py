@@ -4,7 +4,7 @@ Every change to a country's seats or waitlist happens while its row is locked (`
 in the same transaction as the enrolment rows it concerns: the cap cannot be exceeded and positions stay 1..n.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -335,3 +335,23 @@ def update_country(session: Session, principal: Principal, code: str, body: Coun
     session.flush()
     return country_out(country)
 
+
+
+def mark_programme_completed(session: Session, participant_id: int, at: datetime) -> None:
+    """The programme is complete: her enrolment says so (she keeps her seat), dated by her last completion."""
+    enrolment = repository.active_enrolment(session, participant_id)
+    if enrolment is None or enrolment.status is EnrolmentStatus.WAITLISTED:
+        return
+    if enrolment.status is EnrolmentStatus.ENROLLED:
+        enrolment.status, enrolment.completed_at = EnrolmentStatus.COMPLETED, at
+        audit.record(session, None, "enrolment.completed", "enrolment", enrolment.id,
+                     country=enrolment.country_code, participant_id=participant_id)
+    elif enrolment.completed_at is None or at < enrolment.completed_at:
+        enrolment.completed_at = at
+
+
+def programme_completed_at(session: Session, participant_id: int) -> datetime | None:
+    enrolment = repository.active_enrolment(session, participant_id)
+    if enrolment is None or enrolment.status is not EnrolmentStatus.COMPLETED:
+        return None
+    return enrolment.completed_at

@@ -2,13 +2,16 @@
 
 from app.core.base import Base
 from app.models.audit import AuditEntry
+from app.models.content import ContentBlob, ContentModule, ModuleVersion
 from app.models.country import Country
 from app.models.enrolment import ACTIVE_STATUSES, Enrolment, EnrolmentStatus
 from app.models.participant import ConsentRecord, Participant
+from app.models.progress import LessonProgress, ModuleCompletion, ProgressEvent
 from app.models.throttle import IdempotencyRecord, ThrottleHit
 from app.models.user import AccessToken, ActivationCode, Role, User
 
 __all__ = [
-    "ACTIVE_STATUSES", "AccessToken", "ActivationCode", "AuditEntry", "Base", "ConsentRecord", "Country",
-    "Enrolment", "EnrolmentStatus", "IdempotencyRecord", "Participant", "Role", "ThrottleHit", "User",
+    "ACTIVE_STATUSES", "AccessToken", "ActivationCode", "AuditEntry", "Base", "ConsentRecord", "ContentBlob",
+    "ContentModule", "Country", "Enrolment", "EnrolmentStatus", "IdempotencyRecord", "LessonProgress",
+    "ModuleCompletion", "ModuleVersion", "Participant", "ProgressEvent", "Role", "ThrottleHit", "User",
 ]

@@ -1,8 +1,8 @@
 """Logging in and out, tokens, throttling, activation codes, staff accounts and the audit trail, as a user sees
 them: each test goes through the HTTP API and checks what she would notice (a 401, a 429, who she is on /me).
 
-The database is touched directly only to move time (an expired token or code, an old throttling window) and to
-check that no secret is stored in clear.
+The database is touched directly only to move time (an expired token or code, an old throttling window), to
+change a coordinator's country behind the API's back, and to check that no secret is stored in clear.
 """
 
 import re
@@ -147,6 +147,18 @@ def test_login_wrong_password_and_unknown_user_look_the_same(client, coordinator
         "error": "invalid_credentials", "detail": MESSAGES["invalid_credentials"]["es"],
     }
     assert "access_token" not in wrong.text
+
+
+@pytest.mark.parametrize("username", [
+    pytest.param("a" * 300 + "@example.org", id="very-long"),
+    pytest.param("pe-9999", id="unused-participant-code"),
+    pytest.param("ñandú@ejemplo.pe", id="non-ascii"),
+])
+def test_unknown_usernames_are_401_and_counted(client, username):
+    for _ in range(5):
+        assert_unauthenticated(token_response(client, username, PASSWORD))
+
+    assert_throttled(token_response(client, username, PASSWORD))
 
 
 def test_token_from_login_works_on_me(client, coordinator):

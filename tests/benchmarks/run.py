@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import bench_applications
+from tests.benchmarks import bench_applications, bench_progress
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "applications": bench_applications.run,
+    "progress": bench_progress.run,
 }
 
 

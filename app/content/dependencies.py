@@ -1,0 +1,29 @@
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.auth.dependencies import CurrentUser, Principal
+from app.core.db import SessionDep
+from app.core.errors import Forbidden
+from app.enrolment import repository as enrolment_repository
+from app.models import Role
+
+
+def require_study_access(session: SessionDep, principal: CurrentUser) -> Principal:
+    """Staff read all content; a participant only while she holds a seat (waitlisted or withdrawn: 403)."""
+    if principal.role is Role.PARTICIPANT and (
+        principal.participant_id is None or not enrolment_repository.may_study(session, principal.participant_id)
+    ):
+        raise Forbidden("enrolment_required")
+    return principal
+
+
+def require_learner(principal: Annotated[Principal, Depends(require_study_access)]) -> Principal:
+    """Only a participant records progress, and only her own."""
+    if principal.role is not Role.PARTICIPANT:
+        raise Forbidden("progress_is_for_participants")
+    return principal
+
+
+StudyAccess = Annotated[Principal, Depends(require_study_access)]
+Learner = Annotated[Principal, Depends(require_learner)]

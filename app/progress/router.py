@@ -1,0 +1,90 @@
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from app.auth.dependencies import CurrentUser
+from app.content.dependencies import Learner
+from app.core.db import SessionDep
+from app.core.errors import BadRequest, PayloadTooLarge, error_responses
+from app.core.pagination import MAX_ID
+from app.enrolment import repository as enrolment_repository
+from app.progress import service
+from app.progress.schemas import EventsIn, EventsOut, ProgressOut
+
+router = APIRouter(tags=["progress"])
+ParticipantId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+_EVENTS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {
+            "schema": EventsIn.model_json_schema(ref_template="#/components/schemas/{model}")}},
+    }
+}
+
+
+@dataclass(frozen=True)
+class Envelope:
+    events: list[Any]
+    device_id: str | None
+
+
+async def read_envelope(request: Request) -> Envelope:
+    """The envelope is checked as a whole (JSON, an object with a list, at most 500 events and 1 MB);
+    each event is then checked on its own by the service."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > service.MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > service.MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("invalid_json") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise BadRequest("events_list_required")
+    if len(data["events"]) > service.MAX_EVENTS:
+        raise PayloadTooLarge("too_many_events")
+    device_id = data.get("device_id")
+    if device_id is not None and (not isinstance(device_id, str) or len(device_id) > 100):
+        raise BadRequest("invalid_device_id")
+    return Envelope(events=data["events"], device_id=device_id)
+
+
+EnvelopeDep = Annotated[Envelope, Depends(read_envelope)]
+
+
+@router.post("/progress/events", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
+             responses=error_responses(400, 401, 403, 413))
+def record_events(session: SessionDep, learner: Learner, envelope: EnvelopeDep) -> EventsOut:
+    """The one write path for progress, online and offline: one result per event, in order."""
+    assert learner.participant_id is not None
+    return EventsOut(results=service.record_events(session, learner.participant_id, envelope.events,
+                                                   envelope.device_id))
+
+
+@router.post("/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
+             responses=error_responses(400, 401, 403, 413))
+def import_progress(session: SessionDep, learner: Learner, envelope: EnvelopeDep) -> EventsOut:
+    """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results."""
+    assert learner.participant_id is not None
+    return EventsOut(results=service.record_events(session, learner.participant_id, envelope.events,
+                                                   envelope.device_id))
+
+
+@router.get("/me/progress", response_model=ProgressOut, responses=error_responses(401, 403))
+def my_progress(session: SessionDep, learner: Learner) -> ProgressOut:
+    assert learner.participant_id is not None
+    return service.progress_of(session, learner.participant_id)
+
+
+@router.get("/participants/{participant_id}/progress", response_model=ProgressOut,
+            responses=error_responses(401, 404, 422))
+def participant_progress(session: SessionDep, principal: CurrentUser, participant_id: ParticipantId) -> ProgressOut:
+    participant = enrolment_repository.get_readable_participant(session, principal, participant_id)
+    return service.progress_of(session, participant.id)

@@ -1,0 +1,65 @@
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+EventStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
+
+
+class EventIn(BaseModel):
+    """Documentation of one event; events are validated one by one in the service so that a bad one never fails
+    the others."""
+
+    event_id: str = Field(description="UUID made by the device")
+    type: Literal["lesson_viewed", "lesson_completed", "quiz_submitted"]
+    module: str
+    module_version: str | None = Field(default=None, description="Omitted: the current version")
+    lesson: str
+    occurred_at: datetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventsIn(BaseModel):
+    device_id: str | None = None
+    events: list[EventIn] = Field(max_length=500)
+
+
+class EventResult(BaseModel):
+    event_id: str | None
+    status: EventStatus
+    reason: str | None = None
+    score: float | None = None
+    passed: bool | None = None
+
+
+class EventsOut(BaseModel):
+    results: list[EventResult]
+
+
+class LessonProgressOut(BaseModel):
+    slug: str
+    title: str
+    required: bool
+    completed_at: datetime | None
+    seconds: int
+    quiz_best_score: float | None
+    quiz_passed: bool | None
+    quiz_attempts: int
+
+
+class ModuleProgressOut(BaseModel):
+    slug: str
+    title: str
+    required: bool
+    completed_lessons: int
+    total_lessons: int
+    percent: int
+    completed_at: datetime | None
+    lessons: list[LessonProgressOut]
+
+
+class ProgressOut(BaseModel):
+    participant_id: int
+    modules: list[ModuleProgressOut]
+    programme_completed: bool
+    programme_completed_at: datetime | None

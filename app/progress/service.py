@@ -1,0 +1,337 @@
+"""The one write path for progress, online and offline, and the summaries derived from it.
+
+Events are stored once, keyed by (participant, event_id), in an append-only log. Each newly stored event is
+folded into the summaries with order-independent rules (seconds add up, completion is the earliest, best score
+is the maximum), so any order of arrival and any repetition gives the same result. Completion is decided as events
+arrive, and is never taken away by later content versions.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.content import service as content_service
+from app.content.scoring import InvalidAnswers, score_quiz
+from app.content.service import CurrentModule, ModuleShape
+from app.core.base import utcnow
+from app.enrolment import service as enrolment_service
+from app.models import LessonProgress, ModuleCompletion, Participant, ProgressEvent
+from app.progress.schemas import EventResult, LessonProgressOut, ModuleProgressOut, ProgressOut
+
+MAX_EVENTS = 500
+MAX_BODY_BYTES = 1_000_000
+MAX_SECONDS_PER_EVENT = 30 * 60  # an open tab does not inflate viewed time
+MAX_REPORTED_SECONDS = 24 * 60 * 60
+EVENT_TYPES = ("lesson_viewed", "lesson_completed", "quiz_submitted")
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Catalogue:
+    """The modules as of this batch; version shapes come from a per-process cache."""
+
+    session: Session
+    _current: dict[str, CurrentModule] | None = None
+
+    @property
+    def current(self) -> dict[str, CurrentModule]:
+        if self._current is None:
+            self._current = {m.slug: m for m in content_service.current_modules(self.session)}
+        return self._current
+
+    def version(self, slug: str, version: str | None) -> ModuleShape | None:
+        module = self.current.get(slug)
+        if module is None:
+            return None
+        return content_service.module_shape(self.session, module.id, slug, version or module.version)
+
+
+def _text(raw: dict[str, Any], name: str, max_length: int, reason: str) -> str:
+    value = raw.get(name)
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        raise Rejected(reason)
+    return value
+
+
+def _occurred_at(raw: dict[str, Any]) -> datetime:
+    value = raw.get("occurred_at")
+    if not isinstance(value, str) or len(value) > 40:
+        raise Rejected("invalid_occurred_at")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise Rejected("invalid_occurred_at") from exc
+    if parsed.tzinfo is None:
+        raise Rejected("invalid_occurred_at")  # RFC 3339 requires an offset; a guess could misdate a completion
+    return parsed.astimezone(UTC)
+
+
+def content_hash(event_type: str, module: str, version: str | None, lesson: str, occurred_at: datetime,
+                 payload: Any) -> str:
+    canonical = json.dumps(
+        [event_type, module, version, lesson, occurred_at.isoformat(), payload],
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def validate_event(raw: Any, catalogue: Catalogue, participant_id: int, device_id: str | None,
+                   now: datetime) -> dict[str, Any]:
+    """One event → a row for the log, or ``Rejected`` with the reason."""
+    if not isinstance(raw, dict):
+        raise Rejected("malformed")
+    try:
+        event_id = str(uuid.UUID(_text(raw, "event_id", 40, "invalid_event_id")))
+    except ValueError as exc:
+        raise Rejected("invalid_event_id") from exc
+    event_type = raw.get("type")
+    if event_type not in EVENT_TYPES:
+        raise Rejected("unknown_type")
+    slug = _text(raw, "module", 80, "unknown_module")
+    lesson_slug = _text(raw, "lesson", 80, "unknown_lesson")
+    requested_version = raw.get("module_version")
+    if requested_version is not None and (not isinstance(requested_version, str) or len(requested_version) > 64):
+        raise Rejected("unknown_version")
+    occurred_at = _occurred_at(raw)
+    payload = raw.get("payload", {})
+    if not isinstance(payload, dict):
+        raise Rejected("invalid_payload")
+    if slug not in catalogue.current:
+        raise Rejected("unknown_module")
+    version = catalogue.version(slug, requested_version)
+    if version is None:
+        raise Rejected("unknown_version")
+    lesson = version.lesson(lesson_slug)
+    if lesson is None:
+        raise Rejected("unknown_lesson")
+
+    seconds, score, passed = 0, None, None
+    if event_type == "lesson_viewed":
+        reported = payload.get("seconds")
+        if isinstance(reported, bool) or not isinstance(reported, int) or not 0 <= reported <= MAX_REPORTED_SECONDS:
+            raise Rejected("invalid_seconds")
+        seconds = min(reported, MAX_SECONDS_PER_EVENT)
+    elif event_type == "quiz_submitted":
+        if lesson.quiz is None:
+            raise Rejected("lesson_has_no_quiz")
+        try:
+            result = score_quiz(lesson.quiz, payload.get("answers"))
+        except InvalidAnswers as exc:
+            raise Rejected("invalid_answers") from exc
+        score, passed = result.score, result.passed
+    return {
+        "participant_id": participant_id, "event_id": event_id,
+        "content_hash": content_hash(event_type, slug, requested_version, lesson_slug, occurred_at, payload),
+        "type": event_type, "module": slug, "module_version": version.version, "lesson": lesson_slug,
+        "occurred_at": occurred_at, "received_at": now, "effective_at": min(occurred_at, now),
+        "seconds": seconds, "score": score, "passed": passed, "payload": payload, "device_id": device_id,
+    }
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, as one cached executemany; returns the ids inserted."""
+    if not rows:
+        return set()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = cast(Table, ProgressEvent.__table__)
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
+        .returning(table.c.event_id)
+    )
+    return set(session.connection().execute(stmt, rows).scalars())
+
+
+def record_events(session: Session, participant_id: int, events: list[Any], device_id: str | None) -> list[
+        EventResult]:
+    now = utcnow()
+    catalogue = Catalogue(session)
+    # one sync at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does not
+    # block the foreign-key checks of other inserts
+    session.execute(select(Participant.id).where(Participant.id == participant_id).with_for_update(key_share=True))
+    results: list[EventResult | None] = [None] * len(events)
+    first_by_id: dict[str, dict[str, Any]] = {}
+    repeats: list[tuple[int, dict[str, Any]]] = []
+    for index, raw in enumerate(events):
+        try:
+            row = validate_event(raw, catalogue, participant_id, device_id, now)
+        except Rejected as rejected:
+            raw_id = raw.get("event_id") if isinstance(raw, dict) else None
+            results[index] = EventResult(event_id=raw_id if isinstance(raw_id, str) else None, status="rejected",
+                                         reason=rejected.reason)
+            continue
+        if row["event_id"] in first_by_id:
+            repeats.append((index, row))
+        else:
+            first_by_id[row["event_id"]] = row | {"_index": index}
+
+    rows = [{k: v for k, v in row.items() if k != "_index"} for row in first_by_id.values()]
+    inserted = _insert_new(session, rows)
+    stored = _stored(session, participant_id, set(first_by_id) - inserted)
+    for event_id, row in first_by_id.items():
+        index = row["_index"]
+        if event_id in inserted:
+            results[index] = EventResult(event_id=event_id, status="accepted", score=row["score"],
+                                         passed=row["passed"])
+            stored[event_id] = (row["content_hash"], row["score"], row["passed"])
+        else:
+            results[index] = _compare(event_id, row, stored[event_id])
+    for index, row in repeats:
+        results[index] = _compare(row["event_id"], row, stored[row["event_id"]])
+
+    new_rows = [row for row in rows if row["event_id"] in inserted]
+    if new_rows:
+        merge_into_summaries(session, participant_id, new_rows)
+    return [r for r in results if r is not None]
+
+
+def _stored(session: Session, participant_id: int, event_ids: set[str]) -> dict[
+        str, tuple[str, float | None, bool | None]]:
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(ProgressEvent.event_id, ProgressEvent.content_hash, ProgressEvent.score, ProgressEvent.passed)
+        .where(ProgressEvent.participant_id == participant_id, ProgressEvent.event_id.in_(event_ids))
+    ).all()
+    return {r.event_id: (r.content_hash, r.score, r.passed) for r in rows}
+
+
+def _compare(event_id: str, row: dict[str, Any], stored: tuple[str, float | None, bool | None]) -> EventResult:
+    content, score, passed = stored
+    if content == row["content_hash"]:
+        return EventResult(event_id=event_id, status="duplicate", score=score, passed=passed)
+    return EventResult(event_id=event_id, status="conflict", reason="different_content")
+
+
+def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[str, Any]]) -> None:
+    """Fold newly stored events into the summaries. Every rule is commutative and each event arrives here
+    exactly once (the log's unique key sees to it), so any order of arrival gives the same summaries: seconds
+    add up, completion and pass times are the earliest, the best score is the maximum."""
+    by_lesson: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_lesson.setdefault((row["module"], row["lesson"]), []).append(row)
+    modules = {module for module, _lesson in by_lesson}
+    existing = {
+        (p.module, p.lesson): p
+        for p in session.scalars(select(LessonProgress).where(
+            LessonProgress.participant_id == participant_id, LessonProgress.module.in_(modules),
+            LessonProgress.lesson.in_({lesson for _module, lesson in by_lesson})))
+    }
+    catalogue = Catalogue(session)
+    completed_in: set[str] = set()
+    for (module, lesson_slug), events in by_lesson.items():
+        progress = existing.get((module, lesson_slug))
+        if progress is None:
+            progress = LessonProgress(participant_id=participant_id, module=module, lesson=lesson_slug, seconds=0,
+                                      quiz_attempts=0)
+            session.add(progress)
+        quizzes = [e for e in events if e["type"] == "quiz_submitted"]
+        progress.seconds += sum(e["seconds"] for e in events)
+        progress.quiz_attempts += len(quizzes)
+        progress.viewed_completed_at = _earliest(progress.viewed_completed_at, *(
+            e["effective_at"] for e in events if e["type"] == "lesson_completed"))
+        progress.quiz_passed_at = _earliest(progress.quiz_passed_at, *(
+            e["effective_at"] for e in quizzes if e["passed"]))
+        scores = [e["score"] for e in quizzes if e["score"] is not None]
+        if progress.quiz_best_score is not None:
+            scores.append(progress.quiz_best_score)
+        if scores:
+            progress.quiz_best_score = max(scores)
+        shape = catalogue.version(module, None)
+        lesson = shape.lesson(lesson_slug) if shape else None
+        done = progress.viewed_completed_at
+        if done is not None and lesson is not None and lesson.quiz is not None:
+            done = max(done, progress.quiz_passed_at) if progress.quiz_passed_at else None
+        completed_at = _earliest(progress.completed_at, done)
+        if completed_at != progress.completed_at:
+            progress.completed_at = completed_at
+            completed_in.add(module)
+    session.flush()
+    if completed_in:
+        _decide_completions(session, participant_id, completed_in, catalogue)
+
+
+def _decide_completions(session: Session, participant_id: int, modules: set[str], catalogue: Catalogue) -> None:
+    """A module is complete when all its required lessons are (dated by the last of them); the programme when
+    all required modules are. Decided now, as the events arrive; never undone by later content versions."""
+    lessons = {
+        (p.module, p.lesson): p.completed_at
+        for p in session.scalars(select(LessonProgress).where(
+            LessonProgress.participant_id == participant_id, LessonProgress.module.in_(modules)))
+    }
+    completions = {
+        c.module: c for c in session.scalars(select(ModuleCompletion).where(
+            ModuleCompletion.participant_id == participant_id))
+    }
+    for slug in modules:
+        shape = catalogue.version(slug, None)
+        if shape is None:
+            continue
+        times = [lessons.get((slug, lesson.slug)) for lesson in shape.lessons if lesson.required]
+        if not times or any(t is None for t in times):
+            continue
+        done_at = max(t for t in times if t is not None)
+        completion = completions.get(slug)
+        if completion is None:
+            completions[slug] = ModuleCompletion(participant_id=participant_id, module=slug, completed_at=done_at)
+            session.add(completions[slug])
+        else:
+            completion.completed_at = min(completion.completed_at, done_at)
+    session.flush()
+    required = [m.slug for m in catalogue.current.values() if m.required]
+    if required and all(slug in completions for slug in required):
+        enrolment_service.mark_programme_completed(
+            session, participant_id, max(completions[slug].completed_at for slug in required))
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
+
+
+def progress_of(session: Session, participant_id: int) -> ProgressOut:
+    lessons = {
+        (p.module, p.lesson): p
+        for p in session.scalars(select(LessonProgress).where(LessonProgress.participant_id == participant_id))
+    }
+    completions = {
+        c.module: c.completed_at
+        for c in session.scalars(select(ModuleCompletion).where(ModuleCompletion.participant_id == participant_id))
+    }
+    modules = []
+    catalogue = Catalogue(session)
+    for module in catalogue.current.values():
+        shape = catalogue.version(module.slug, None)
+        if shape is None:
+            continue
+        rows = []
+        for lesson in shape.lessons:
+            p = lessons.get((module.slug, lesson.slug))
+            rows.append(LessonProgressOut(
+                slug=lesson.slug, title=lesson.title, required=lesson.required,
+                completed_at=p.completed_at if p else None, seconds=p.seconds if p else 0,
+                quiz_best_score=p.quiz_best_score if p else None,
+                quiz_passed=(p is not None and p.quiz_passed_at is not None) if lesson.quiz is not None else None,
+                quiz_attempts=p.quiz_attempts if p else 0,
+            ))
+        done = sum(1 for r in rows if r.completed_at is not None)
+        modules.append(ModuleProgressOut(
+            slug=module.slug, title=shape.title, required=module.required, completed_lessons=done,
+            total_lessons=len(rows), percent=round(100 * done / len(rows)) if rows else 0,
+            completed_at=completions.get(module.slug), lessons=rows,
+        ))
+    completed_at = enrolment_service.programme_completed_at(session, participant_id)
+    return ProgressOut(participant_id=participant_id, modules=modules, programme_completed=completed_at is not None,
+                       programme_completed_at=completed_at)
+
