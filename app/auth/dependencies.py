@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from app.core.base import utcnow
 from app.core.db import SessionFactoryDep, short_session
 from app.core.errors import Forbidden, NotAuthenticated
 from app.core.security import digest
-from app.models import AccessToken, Participant, Role, User
+from app.models import AccessToken, Enrolment, EnrolmentStatus, Participant, Role, User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -23,6 +23,7 @@ class Principal:
     country: str | None
     participant_id: int | None
     token_id: int
+    may_study: bool = False  # a participant holding a seat (enrolled or completed)
 
     @property
     def is_staff(self) -> bool:
@@ -36,8 +37,12 @@ def optional_principal(
         return None
     # a short transaction of its own, so that authenticating never holds the request's write lock
     with short_session(factory) as session:
+        holds_seat = exists().where(
+            Enrolment.participant_id == Participant.id,
+            Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)),
+        )
         row = session.execute(
-            select(AccessToken.id, User.id, User.role, User.country_code, Participant.id)
+            select(AccessToken.id, User.id, User.role, User.country_code, Participant.id, holds_seat)
             .join(User, User.id == AccessToken.user_id)
             .outerjoin(Participant, Participant.user_id == User.id)
             .where(
@@ -49,9 +54,9 @@ def optional_principal(
         ).one_or_none()
     if row is None:
         raise NotAuthenticated()
-    token_id, user_id, role, country, participant_id = row
+    token_id, user_id, role, country, participant_id, may_study = row
     return Principal(user_id=user_id, role=role, country=country, participant_id=participant_id,
-                     token_id=token_id)
+                     token_id=token_id, may_study=bool(may_study))
 
 
 def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:

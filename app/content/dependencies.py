@@ -3,17 +3,13 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.auth.dependencies import CurrentUser, Principal
-from app.core.db import SessionDep
 from app.core.errors import Forbidden
-from app.enrolment import repository as enrolment_repository
 from app.models import Role
 
 
-def require_study_access(session: SessionDep, principal: CurrentUser) -> Principal:
+def require_study_access(principal: CurrentUser) -> Principal:
     """Staff read all content; a participant only while she holds a seat (waitlisted or withdrawn: 403)."""
-    if principal.role is Role.PARTICIPANT and (
-        principal.participant_id is None or not enrolment_repository.may_study(session, principal.participant_id)
-    ):
+    if principal.role is Role.PARTICIPANT and not principal.may_study:
         raise Forbidden("enrolment_required")
     return principal
 

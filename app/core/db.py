@@ -1,11 +1,12 @@
 """Engine, sessions and the one-transaction-per-request dependency."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import AppError
@@ -35,6 +36,10 @@ def _unicode_lower(value: Any) -> Any:
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite begins transactions lazily and ignores FOR UPDATE: take the write lock up front
     # (BEGIN IMMEDIATE) so read-then-write transactions serialise instead of failing or interleaving.
+    # Writers of this process first queue on a lock of their own: SQLite's busy handler polls with sleeps of
+    # up to 100 ms, which lets late arrivals overtake and gives some requests seconds of latency.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
@@ -45,9 +50,28 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
+    def _on_begin(conn: Connection) -> None:
         # read-only sessions (authentication) begin DEFERRED: in WAL mode they never wait for a writer
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writers.acquire()
+        conn.info[_HOLDS_WRITE_LOCK] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Connection) -> None:
+        if conn.info.pop(_HOLDS_WRITE_LOCK, False):
+            writers.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+
+
+_HOLDS_WRITE_LOCK = "caminos_holds_write_lock"
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

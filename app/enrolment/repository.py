@@ -115,12 +115,3 @@ def search_filter(stmt: Select[Enrolment, Participant, User], q: str) -> Select[
         func.lower(func.coalesce(User.email, "")).like(like, escape="\\"),
     ))
 
-
-def may_study(session: Session, participant_id: int) -> bool:
-    """Content and progress are for a woman who holds a seat: enrolled, or completed and still studying."""
-    return session.scalar(
-        select(Enrolment.id).where(
-            Enrolment.participant_id == participant_id,
-            Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)),
-        ).limit(1)
-    ) is not None

@@ -28,7 +28,6 @@ from app.progress.schemas import EventResult, LessonProgressOut, ModuleProgressO
 MAX_EVENTS = 500
 MAX_BODY_BYTES = 1_000_000
 MAX_SECONDS_PER_EVENT = 30 * 60  # an open tab does not inflate viewed time
-MAX_REPORTED_SECONDS = 24 * 60 * 60
 EVENT_TYPES = ("lesson_viewed", "lesson_completed", "quiz_submitted")
 
 
@@ -75,7 +74,10 @@ def _occurred_at(raw: dict[str, Any]) -> datetime:
         raise Rejected("invalid_occurred_at") from exc
     if parsed.tzinfo is None:
         raise Rejected("invalid_occurred_at")  # RFC 3339 requires an offset; a guess could misdate a completion
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:00:00-05:00 is past year 9999 in UTC
+        raise Rejected("invalid_occurred_at") from exc
 
 
 def content_hash(event_type: str, module: str, version: str | None, lesson: str, occurred_at: datetime,
@@ -120,9 +122,9 @@ def validate_event(raw: Any, catalogue: Catalogue, participant_id: int, device_i
     seconds, score, passed = 0, None, None
     if event_type == "lesson_viewed":
         reported = payload.get("seconds")
-        if isinstance(reported, bool) or not isinstance(reported, int) or not 0 <= reported <= MAX_REPORTED_SECONDS:
+        if isinstance(reported, bool) or not isinstance(reported, int) or reported < 0:
             raise Rejected("invalid_seconds")
-        seconds = min(reported, MAX_SECONDS_PER_EVENT)
+        seconds = min(reported, MAX_SECONDS_PER_EVENT)  # a tab left open for days counts 30 minutes, not nothing
     elif event_type == "quiz_submitted":
         if lesson.quiz is None:
             raise Rejected("lesson_has_no_quiz")
@@ -193,7 +195,7 @@ def record_events(session: Session, participant_id: int, events: list[Any], devi
 
     new_rows = [row for row in rows if row["event_id"] in inserted]
     if new_rows:
-        merge_into_summaries(session, participant_id, new_rows)
+        merge_into_summaries(session, participant_id, new_rows, catalogue)
     return [r for r in results if r is not None]
 
 
@@ -215,7 +217,8 @@ def _compare(event_id: str, row: dict[str, Any], stored: tuple[str, float | None
     return EventResult(event_id=event_id, status="conflict", reason="different_content")
 
 
-def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[str, Any]]) -> None:
+def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[str, Any]],
+                         catalogue: Catalogue) -> None:
     """Fold newly stored events into the summaries. Every rule is commutative and each event arrives here
     exactly once (the log's unique key sees to it), so any order of arrival gives the same summaries: seconds
     add up, completion and pass times are the earliest, the best score is the maximum."""
@@ -229,8 +232,6 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
             LessonProgress.participant_id == participant_id, LessonProgress.module.in_(modules),
             LessonProgress.lesson.in_({lesson for _module, lesson in by_lesson})))
     }
-    catalogue = Catalogue(session)
-    completed_in: set[str] = set()
     for (module, lesson_slug), events in by_lesson.items():
         progress = existing.get((module, lesson_slug))
         if progress is None:
@@ -254,13 +255,11 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         done = progress.viewed_completed_at
         if done is not None and lesson is not None and lesson.quiz is not None:
             done = max(done, progress.quiz_passed_at) if progress.quiz_passed_at else None
-        completed_at = _earliest(progress.completed_at, done)
-        if completed_at != progress.completed_at:
-            progress.completed_at = completed_at
-            completed_in.add(module)
+        progress.completed_at = _earliest(progress.completed_at, done)
     session.flush()
-    if completed_in:
-        _decide_completions(session, participant_id, completed_in, catalogue)
+    # every module touched, not only those where a lesson's completion moved: a new content version may have
+    # made her remaining lessons (or a whole module) optional, and her next event must find that out
+    _decide_completions(session, participant_id, modules, catalogue)
 
 
 def _decide_completions(session: Session, participant_id: int, modules: set[str], catalogue: Catalogue) -> None:

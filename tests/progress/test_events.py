@@ -215,6 +215,9 @@ REJECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]] = 
     ("invalid_occurred_at", "lesson_completed", _with(occurred_at="ayer")),
     ("invalid_occurred_at", "lesson_completed", _with(occurred_at=1767000000)),
     ("invalid_occurred_at", "lesson_completed", _without("occurred_at")),
+    # valid RFC 3339, but outside what UTC can represent: bad input, never a 500
+    ("invalid_occurred_at", "lesson_completed", _with(occurred_at="9999-12-31T23:00:00-05:00")),
+    ("invalid_occurred_at", "lesson_completed", _with(occurred_at="0001-01-01T00:00:00+05:00")),
     ("invalid_payload", "lesson_viewed", _payload([60])),
     ("invalid_payload", "lesson_completed", _payload("hecho")),
     ("invalid_seconds", "lesson_viewed", _payload({"seconds": -1})),
@@ -436,6 +439,12 @@ def test_viewed_seconds_add_up_per_event_each_capped_at_30_minutes(client: TestC
     assert row["completed_at"] is None  # viewing is not completing
     send(client, learner, viewed("saberes", "valor", 20))
     assert lesson_of(progress(client, learner), "saberes", "valor")["seconds"] == 5520
+
+
+def test_a_tab_left_open_for_days_counts_30_minutes(client: TestClient, learner: Actor) -> None:
+    results = send(client, learner, viewed("saberes", "valor", 3 * 24 * 3600), viewed("saberes", "valor", 86401))
+    assert statuses(results) == ["accepted", "accepted"]
+    assert lesson_of(progress(client, learner), "saberes", "valor")["seconds"] == 2 * 1800
 
 
 def test_the_score_is_the_servers_own(client: TestClient, sessions: sessionmaker[Session], learner: Actor,
@@ -678,6 +687,30 @@ def test_a_lesson_without_a_quiz_in_the_old_version_is_done_when_its_old_complet
     row = lesson_of(progress(client, learner), "precio", "cuentas")
     assert parse(row["completed_at"]) == at(3)
     assert row["quiz_passed"] is False
+
+
+def test_a_lesson_made_optional_by_a_new_version_no_longer_blocks_its_module(
+        client: TestClient, learner: Actor, catalogue: Catalogue) -> None:
+    send(client, learner, completed("saberes", "valor", minute=5))
+    valor, oficios, extra = catalogue.specs["saberes"].lessons
+    catalogue.load(catalogue.changed("saberes", lessons=(valor, replace(oficios, required=False), extra)))
+    # her next event in the module finds every required lesson complete
+    send(client, learner, viewed("saberes", "valor", 30, minute=9))
+    saberes = module_of(progress(client, learner), "saberes")
+    assert parse(saberes["completed_at"]) == at(5)
+
+
+def test_a_module_made_optional_by_a_new_version_no_longer_blocks_the_programme(
+        client: TestClient, learner: Actor, catalogue: Catalogue) -> None:
+    complete_lesson(client, learner, catalogue, "saberes", "valor", 5)
+    complete_lesson(client, learner, catalogue, "saberes", "oficios", 6)
+    assert progress(client, learner)["programme_completed"] is False  # "precio" is still required
+    catalogue.load(catalogue.changed("precio", required=False))
+    send(client, learner, viewed("saberes", "extra", 30, minute=9))
+    prog = progress(client, learner)
+    assert prog["programme_completed"] is True
+    assert parse(prog["programme_completed_at"]) == at(6)
+    assert me(client, learner)["enrolment"]["status"] == "completed"
 
 
 def test_reloading_unchanged_content_changes_no_version(client: TestClient, learner: Actor,

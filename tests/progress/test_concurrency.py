@@ -1,0 +1,100 @@
+"""One woman's devices syncing at the same moment (a phone coming back online while a browser tab posts) must
+neither fail nor lose progress: through the real HTTP stack, with real commits, on both databases."""
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.content.service import load_modules
+from app.core.db import make_engine, make_sessionmaker
+from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
+from tests.factories import application
+from tests.live import live_server
+from tests.progress.conftest import programme
+
+pytestmark = pytest.mark.xdist_group("concurrency")
+API = "/api/v1"
+BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
+
+
+@pytest.fixture(params=BACKENDS)
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """(base URL, a learner's headers) on a fresh database of its own, with the test programme loaded."""
+    url = migrated_database(request.param, tmp_path)
+    settings = make_test_settings(url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session, session.begin():
+        load_modules(session, programme())
+    try:
+        with live_server(settings) as base_url, httpx.Client(base_url=base_url, timeout=60) as http:
+            body = application("PE")
+            assert http.post(f"{API}/applications", json=body).status_code == 201
+            token = http.post(f"{API}/auth/token", data={"username": body["email"], "password": body["password"]})
+            assert token.status_code == 200, token.text
+            yield base_url, {"Authorization": f"Bearer {token.json()['access_token']}"}
+    finally:
+        engine.dispose()
+        drop_database(url)
+
+
+def run_at_once(calls: list[Callable[[httpx.Client], httpx.Response]]) -> list[httpx.Response]:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[httpx.Client], httpx.Response]) -> httpx.Response:
+        with httpx.Client(timeout=120) as http:
+            barrier.wait()
+            return call(http)
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def event(kind: str, module: str, lesson: str, payload: dict[str, Any], minute: int) -> dict[str, Any]:
+    return {"event_id": str(uuid.uuid4()), "type": kind, "module": module, "lesson": lesson,
+            "occurred_at": (BASE + timedelta(minutes=minute)).isoformat(), "payload": payload}
+
+
+def test_simultaneous_batches_of_one_participant_lose_nothing(live: tuple[str, dict[str, str]]) -> None:
+    base, headers = live
+    # each request views every lesson for a minute; the completions of the programme are spread over them
+    lessons = [("saberes", "valor"), ("saberes", "oficios"), ("saberes", "extra"), ("precio", "costos"),
+               ("precio", "cuentas"), ("ferias", "mercados")]
+    finishing = [
+        event("lesson_completed", "saberes", "valor", {}, 1),
+        event("lesson_completed", "saberes", "oficios", {}, 2),
+        event("quiz_submitted", "saberes", "oficios", {"answers": {"q1": ["a"], "q2": ["a", "b"], "q3": ["v"]}}, 3),
+        event("lesson_completed", "precio", "costos", {}, 4),
+        event("quiz_submitted", "precio", "costos", {"answers": {"p1": ["b"]}}, 5),
+        event("lesson_completed", "precio", "cuentas", {}, 6),
+    ]
+    batches = []
+    for i in range(12):
+        batch = [event("lesson_viewed", m, s, {"seconds": 60}, 10 + i) for m, s in lessons]
+        if i < len(finishing):
+            batch.append(finishing[i])
+        batches.append(batch)
+
+    def post(batch: list[dict[str, Any]]) -> Callable[[httpx.Client], httpx.Response]:
+        return lambda http: http.post(f"{base}{API}/progress/events", json={"events": batch}, headers=headers)
+
+    responses = run_at_once([post(b) for b in batches])
+    assert Counter(r.status_code for r in responses) == {200: len(batches)}, [r.text for r in responses]
+    assert {r["status"] for resp in responses for r in resp.json()["results"]} == {"accepted"}
+
+    with httpx.Client(timeout=60) as http:
+        progress = http.get(f"{base}{API}/me/progress", headers=headers).json()
+        me = http.get(f"{base}{API}/me", headers=headers).json()
+    seconds = {(m["slug"], row["slug"]): row["seconds"] for m in progress["modules"] for row in m["lessons"]}
+    assert seconds == {key: 60 * len(batches) for key in lessons}
+    assert progress["programme_completed"] is True
+    assert progress["programme_completed_at"] is not None
+    assert me["enrolment"]["status"] == "completed"
