@@ -117,7 +117,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the API with uvicorn."""
     import uvicorn
 
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=False)
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=False, access_log=False)
 
 
 def main() -> None:

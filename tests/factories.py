@@ -7,17 +7,19 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import service as auth_service
 from app.auth.dependencies import Principal
 from app.auth.schemas import UserCreate
 from app.core.config import Settings
+from app.core.i18n import FIELD_MESSAGES, MESSAGES
 from app.core.security import hash_password
 from app.enrolment import service as enrolment_service
 from app.enrolment.documents import curp_check_digit, run_check_digit
 from app.enrolment.schemas import ApplicationIn
-from app.models import Participant, Role
+from app.models import Base, Participant, Role
 from app.privacy.notice import CURRENT_NOTICE_VERSION
 
 _counter = itertools.count(1)
@@ -139,3 +141,16 @@ def birthday_years_ago(years: int, days_offset: int = 0) -> str:
     except ValueError:  # 29 February
         day = today.replace(year=today.year - years, day=28)
     return (day + timedelta(days=days_offset)).isoformat()
+
+
+def row_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """Rows in every table: bad input must leave them all unchanged."""
+    with sessions() as session:
+        return {t.name: session.scalar(select(func.count()).select_from(t)) or 0
+                for t in Base.metadata.sorted_tables}
+
+
+def message(rule: str, locale: str = "es") -> str:
+    """The text the API gives for a field rule or an error code."""
+    catalogue = FIELD_MESSAGES if rule in FIELD_MESSAGES else MESSAGES
+    return catalogue[rule][locale]  # type: ignore[index]

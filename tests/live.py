@@ -3,9 +3,11 @@
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 
 from app.core.config import Settings, get_settings
@@ -36,3 +38,16 @@ def live_server(settings: Settings) -> Iterator[str]:
         thread.join(timeout=20)
         app.state.engine.dispose()
         sock.close()
+
+
+def run_at_once(calls: list[Callable[[httpx.Client], httpx.Response]]) -> list[httpx.Response]:
+    """Start every call at the same moment, each on its own connection."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[httpx.Client], httpx.Response]) -> httpx.Response:
+        with httpx.Client(timeout=120) as http:
+            barrier.wait()
+            return call(http)
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))

@@ -15,14 +15,13 @@ from app.auth.schemas import (
     UserOut,
     UserUpdate,
 )
-from app.core.config import Settings, get_settings
+from app.core.config import SettingsDep
 from app.core.db import SessionDep, SessionFactoryDep
 from app.core.errors import error_responses
 from app.core.pagination import MAX_ID
 from app.core.security import hash_password
 
 router = APIRouter(tags=["auth"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -18,8 +18,8 @@ class QuizResult:
 
 def score_quiz(quiz: QuizSpec, answers: Any) -> QuizResult:
     """Each question is worth one point. Single choice and true/false: the one right option. Multiple choice:
-    partial credit, (right options chosen − wrong options chosen) / right options, never below zero, so that
-    ticking everything earns nothing. An unanswered question scores zero."""
+    partial credit, the share of right options chosen minus the share of wrong options chosen, never below
+    zero, so that ticking everything earns nothing whatever the mix. An unanswered question scores zero."""
     if not isinstance(answers, dict):
         raise InvalidAnswers("answers must be an object")
     questions = {q.id: q for q in quiz.questions}
@@ -33,7 +33,9 @@ def score_quiz(quiz: QuizSpec, answers: Any) -> QuizResult:
         question = questions[question_id]
         selected, right = set(chosen), question.correct_ids
         if question.kind == "multiple":
-            points += max(0.0, (len(selected & right) - len(selected - right)) / len(right))
+            wrong = {o.id for o in question.options} - right
+            penalty = len(selected - right) / len(wrong) if wrong else 0.0
+            points += max(0.0, len(selected & right) / len(right) - penalty)
         else:
             points += 1.0 if selected == right else 0.0
     score = round(points / len(quiz.questions), 4)

@@ -39,19 +39,19 @@ def latest_enrolment(session: Session, participant_id: int) -> Enrolment | None:
     ).first()
 
 
-def find_same_person(session: Session, email: str | None, document: tuple[str, str] | None) -> Participant | None:
-    """The participant with the same document, or the same email; a shared phone identifies nobody."""
+def find_same_people(session: Session, email: str | None, document: tuple[str, str] | None) -> list[Participant]:
+    """The participants with the same document, or the same email; a shared phone identifies nobody."""
     conditions: list[ColumnElement[bool]] = []
     if document is not None:
         conditions.append((Participant.document_type == document[0]) & (Participant.document_number == document[1]))
     if email is not None:
         conditions.append(User.email == email)
     if not conditions:
-        return None
-    return session.scalars(
+        return []
+    return list(session.scalars(
         select(Participant).join(User, User.id == Participant.user_id).where(or_(*conditions))
         .order_by(Participant.id)
-    ).first()
+    ))
 
 
 def first_waitlisted(session: Session, country: str) -> Enrolment | None:

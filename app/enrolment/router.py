@@ -1,9 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, status
+from fastapi import APIRouter, Header, Path, Query, status
 
 from app.auth.dependencies import ClientAddress, CurrentUser, OptionalUser, RequireAdmin
-from app.core.config import Settings, get_settings
+from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import BadRequest, error_responses
 from app.core.pagination import MAX_ID, Page, PageDep
@@ -21,7 +21,6 @@ from app.enrolment.schemas import (
 from app.models import EnrolmentStatus
 
 router = APIRouter(tags=["enrolment"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 EnrolmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -95,11 +95,13 @@ def apply(
     document = (body.document.type, body.document.number) if body.document else None
     if principal is not None and principal.role is Role.PARTICIPANT:
         assert principal.participant_id is not None
-        participant: Participant | None = session.get_one(Participant, principal.participant_id)
+        same_people = [session.get_one(Participant, principal.participant_id)]
     else:
-        participant = repository.find_same_person(session, email, document)
-    if participant is not None and repository.active_enrolment(session, participant.id) is not None:
+        same_people = repository.find_same_people(session, email, document)
+    # the document of one woman with the email of another is not a re-application either
+    if len(same_people) > 1 or any(repository.active_enrolment(session, p.id) is not None for p in same_people):
         raise Conflict("duplicate_application")
+    participant = same_people[0] if same_people else None
 
     try:
         user, participant = _save_person(session, principal, body, participant, email, password_hash)

@@ -5,25 +5,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.i18n import FIELD_MESSAGES, MESSAGES
-from app.models import Base, Country, Enrolment, EnrolmentStatus, User
-from tests.factories import Actor, Factory, application
+from app.core.i18n import MESSAGES
+from app.models import Country, Enrolment, EnrolmentStatus, User
+from tests.factories import Actor, Factory, application, message, row_counts
 
 API = "/api/v1"
-
-
-def row_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
-    with sessions() as session:
-        return {t.name: session.scalar(select(func.count()).select_from(t)) or 0
-                for t in Base.metadata.sorted_tables}
-
-
-def message(rule: str, locale: str = "es") -> str:
-    catalogue = FIELD_MESSAGES if rule in FIELD_MESSAGES else MESSAGES
-    return catalogue[rule][locale]  # type: ignore[index]
 
 
 def assert_invalid(response: Any, field: str, rule: str | None = None) -> None:

@@ -1,5 +1,6 @@
 """The server's own scoring of a quiz: each question one point; single choice and true/false need exactly the
-right option; multiple choice earns (right chosen − wrong chosen) / right, never below zero; an unanswered
+right option; multiple choice earns the share of right options chosen minus the share of wrong options chosen,
+never below zero (ticking everything earns nothing, whatever the mix of options); an unanswered
 question earns nothing; malformed answers are refused."""
 
 from typing import Any
@@ -80,8 +81,10 @@ def test_partial_credit_is_a_fraction_of_the_whole_quiz() -> None:
 def test_partial_credit_with_three_right_options() -> None:
     question = QuestionSpec("m3", "multiple", "¿Cuáles?", options("abc", "de"))
     assert score_quiz(quiz(question), {"m3": ["a", "b"]}).score == pytest.approx(2 / 3, abs=1e-4)
-    assert score_quiz(quiz(question), {"m3": ["a", "b", "d"]}).score == pytest.approx(1 / 3, abs=1e-4)
+    assert score_quiz(quiz(question), {"m3": ["a", "b", "d"]}).score == pytest.approx(2 / 3 - 1 / 2, abs=1e-4)
     assert score_quiz(quiz(question), {"m3": ["a", "d", "e"]}).score == 0
+    # more right options than wrong ones: ticking all of them still earns nothing
+    assert score_quiz(quiz(question), {"m3": list("abcde")}).score == 0
 
 
 @pytest.mark.parametrize("chosen", [["a", "b"], ["b", "c"], ["a", "b", "c"], [], ["b"]])

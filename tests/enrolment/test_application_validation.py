@@ -6,13 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.i18n import FIELD_MESSAGES, MESSAGES, REASONS
 from app.enrolment.documents import curp_check_digit, run_check_digit
-from app.models import Base
-from tests.factories import application, birthday_years_ago
+from tests.factories import application, birthday_years_ago, message, row_counts
 
 URL = "/api/v1/applications"
 DROP = object()  # a change that removes the key instead of setting it
@@ -24,17 +22,6 @@ RUN_WRONG = "K" if RUN_RIGHT != "K" else "0"
 CURP_FIRST17 = "GOMC850101MOCBCB1"
 CURP_RIGHT = CURP_FIRST17 + curp_check_digit(CURP_FIRST17)
 CURP_WRONG_DIGIT = CURP_FIRST17 + str((int(curp_check_digit(CURP_FIRST17)) + 1) % 10)
-
-
-def row_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
-    with sessions() as session:
-        return {t.name: session.scalar(select(func.count()).select_from(t)) or 0
-                for t in Base.metadata.sorted_tables}
-
-
-def message(rule: str, locale: str = "es") -> str:
-    catalogue = FIELD_MESSAGES if rule in FIELD_MESSAGES else MESSAGES
-    return catalogue[rule][locale]  # type: ignore[index]
 
 
 def changed(body: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,7 @@
 """The cap of seats per country holds under concurrent requests through the real HTTP stack, on both databases."""
 
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from app.core.security import hash_password
 from app.models import Country, Enrolment, EnrolmentStatus, Role
 from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
 from tests.factories import application
-from tests.live import live_server
+from tests.live import live_server, run_at_once
 
 pytestmark = pytest.mark.xdist_group("concurrency")
 
@@ -42,19 +40,6 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
     finally:
         engine.dispose()
         drop_database(url)
-
-
-def run_at_once(calls: list[Callable[[httpx.Client], httpx.Response]]) -> list[httpx.Response]:
-    """Start every call at the same moment, each on its own connection."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[httpx.Client], httpx.Response]) -> httpx.Response:
-        with httpx.Client(timeout=120) as http:
-            barrier.wait()
-            return call(http)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def apply_call(base: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Callable[

@@ -1,11 +1,9 @@
 """One woman's devices syncing at the same moment (a phone coming back online while a browser tab posts) must
 neither fail nor lose progress: through the real HTTP stack, with real commits, on both databases."""
 
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from app.content.service import load_modules
 from app.core.db import make_engine, make_sessionmaker
 from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
 from tests.factories import application
-from tests.live import live_server
+from tests.live import live_server, run_at_once
 from tests.progress.conftest import programme
 
 pytestmark = pytest.mark.xdist_group("concurrency")
@@ -44,18 +42,6 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
     finally:
         engine.dispose()
         drop_database(url)
-
-
-def run_at_once(calls: list[Callable[[httpx.Client], httpx.Response]]) -> list[httpx.Response]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[httpx.Client], httpx.Response]) -> httpx.Response:
-        with httpx.Client(timeout=120) as http:
-            barrier.wait()
-            return call(http)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def event(kind: str, module: str, lesson: str, payload: dict[str, Any], minute: int) -> dict[str, Any]:

@@ -713,6 +713,21 @@ def test_a_module_made_optional_by_a_new_version_no_longer_blocks_the_programme(
     assert me(client, learner)["enrolment"]["status"] == "completed"
 
 
+def test_a_retry_across_a_new_version_is_still_a_duplicate(
+        client: TestClient, sessions: sessionmaker[Session], learner: Actor, catalogue: Catalogue) -> None:
+    """A phone retries an event (without ``module_version``) after new content was loaded: the same event."""
+    old = catalogue.versions["saberes"]
+    sent = quiz("saberes", "oficios", catalogue.oficios_right)
+    assert send(client, learner, sent)[0]["score"] == 1.0
+    valor, oficios, extra = catalogue.specs["saberes"].lessons
+    catalogue.load(catalogue.changed("saberes", lessons=(replace(valor, html="<p>Otro.</p>"), oficios, extra)))
+    assert catalogue.versions["saberes"] != old
+    results = send(client, learner, sent)
+    assert (results[0]["status"], results[0]["score"]) == ("duplicate", 1.0)
+    (row,) = stored_events(sessions, learner.participant_id)
+    assert row.module_version == old
+
+
 def test_reloading_unchanged_content_changes_no_version(client: TestClient, learner: Actor,
                                                         catalogue: Catalogue) -> None:
     old = dict(catalogue.versions)
