@@ -228,7 +228,9 @@ def parse_locale(accept_language: str | None) -> Locale:
             except ValueError:
                 quality = 0.0
         ranked.append((-quality, index, tag.strip().lower()))
-    for _q, _i, tag in sorted(ranked):
+    for negative_quality, _i, tag in sorted(ranked):
+        if negative_quality >= 0:  # q=0 (or unreadable) means "not acceptable"
+            continue
         primary = tag.split("-")[0]
         if primary in ("es", "en"):
             return "es" if primary == "es" else "en"

@@ -325,10 +325,14 @@ def progress_of(session: Session, participant_id: int) -> ProgressOut:
                 quiz_attempts=p.quiz_attempts if p else 0,
             ))
         done = sum(1 for r in rows if r.completed_at is not None)
+        required = [r for r in rows if r.required]
+        completed_at = completions.get(module.slug)
+        # the share of what completion needs: optional lessons neither hold it back nor push it forward
+        percent = 100 if completed_at else round(
+            100 * sum(1 for r in required if r.completed_at is not None) / len(required)) if required else 0
         modules.append(ModuleProgressOut(
             slug=module.slug, title=shape.title, required=module.required, completed_lessons=done,
-            total_lessons=len(rows), percent=round(100 * done / len(rows)) if rows else 0,
-            completed_at=completions.get(module.slug), lessons=rows,
+            total_lessons=len(rows), percent=percent, completed_at=completed_at, lessons=rows,
         ))
     completed_at = enrolment_service.programme_completed_at(session, participant_id)
     return ProgressOut(participant_id=participant_id, modules=modules, programme_completed=completed_at is not None,

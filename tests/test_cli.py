@@ -1,0 +1,90 @@
+"""The `caminos` command, as an administrator in Bogotá would run it against a fresh SQLite file."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from typer.testing import CliRunner
+
+from app.cli import ROOT, cli
+from app.core.config import get_settings
+from app.models import ContentModule, Role, User
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    for name, value in {"CAMINOS_DATABASE_URL": url, "CAMINOS_PASSWORD_TIME_COST": "1",
+                        "CAMINOS_PASSWORD_MEMORY_KIB": "1024", "CAMINOS_PASSWORD_PARALLELISM": "1"}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    result = runner.invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    yield url
+    get_settings.cache_clear()
+
+
+def count(url: str, stmt: object) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(stmt).scalar_one()  # type: ignore[call-overload]
+    engine.dispose()
+    return int(value)
+
+
+def test_users_create_makes_a_coordinator_who_can_be_found(database):
+    result = runner.invoke(cli, ["users", "create", "--role", "coordinator", "--country", "pe",
+                                 "--email", "Coord@Example.org", "--password", "clave-segura-123"])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(database)
+    with engine.connect() as conn:
+        row = conn.execute(select(User.email, User.role, User.country_code)).one()
+    engine.dispose()
+    assert tuple(row) == ("coord@example.org", Role.COORDINATOR, "PE")
+
+
+@pytest.mark.parametrize("arguments", [
+    ["--role", "coordinator", "--email", "sin-pais@example.org", "--password", "clave-segura-123"],
+    ["--role", "admin", "--email", "no-es-correo", "--password", "clave-segura-123"],
+    ["--role", "admin", "--email", "corta@example.org", "--password", "corta"],
+    ["--role", "participant", "--email", "p@example.org", "--password", "clave-segura-123"],
+])
+def test_users_create_refuses_bad_input_and_creates_nothing(database, arguments):
+    result = runner.invoke(cli, ["users", "create", *arguments])
+    assert result.exit_code != 0
+    assert count(database, select(func.count()).select_from(User)) == 0
+
+
+def test_content_load_loads_the_programme_and_is_idempotent(database):
+    first = runner.invoke(cli, ["content", "load"])
+    assert first.exit_code == 0, first.output
+    assert first.output.count("versión nueva") == 6
+    again = runner.invoke(cli, ["content", "load"])
+    assert again.exit_code == 0, again.output
+    assert again.output.count("sin cambios") == 6
+    assert count(database, select(func.count()).select_from(ContentModule)) == 6
+
+
+def test_broken_content_names_the_file_and_line_and_loads_nothing(database, tmp_path):
+    content = tmp_path / "contenido"
+    shutil.copytree(ROOT / "modules_content", content)
+    lesson = next((content / "03-costos-y-precio-justo").glob("01-*.md"))
+    lesson.write_text(lesson.read_text() + "\n<script>alert(1)</script>\n")
+    result = runner.invoke(cli, ["content", "load", str(content)])
+    assert result.exit_code == 1
+    assert f"03-costos-y-precio-justo/{lesson.name}:" in result.output
+    assert count(database, select(func.count()).select_from(ContentModule)) == 0
+
+
+def test_demo_creates_staff_and_applicants_once(database):
+    first = runner.invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "admin@caminos.demo" in first.output
+    users = count(database, select(func.count()).select_from(User))
+    assert users == 1 + 4 + 20
+    again = runner.invoke(cli, ["demo"])
+    assert again.exit_code == 0
+    assert count(database, select(func.count()).select_from(User)) == users

@@ -1,0 +1,41 @@
+"""Cross-cutting behaviour: configuration safety, request ids, languages, unknown paths."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import Settings
+from app.core.i18n import parse_locale
+
+
+def test_production_refuses_the_placeholder_secret():
+    with pytest.raises(ValidationError, match="CAMINOS_SECRET_KEY"):
+        Settings(environment="production", _env_file=None)  # type: ignore[call-arg]
+    assert Settings(environment="production", secret_key="s3cr3t-de-verdad", _env_file=None)  # type: ignore[call-arg]
+
+
+def test_every_response_carries_a_request_id(client):
+    generated = client.get("/healthz")
+    assert len(generated.headers["X-Request-ID"]) >= 16
+    echoed = client.get("/healthz", headers={"X-Request-ID": "movil-cajamarca-0001"})
+    assert echoed.headers["X-Request-ID"] == "movil-cajamarca-0001"
+    # a header that could forge log lines is replaced, not echoed
+    forged = client.get("/healthz", headers={"X-Request-ID": "x\" , \"level\": \"error"})
+    assert forged.headers["X-Request-ID"] != "x\" , \"level\": \"error"
+
+
+@pytest.mark.parametrize(("header", "locale"), [
+    (None, "es"), ("en", "en"), ("en-US,en;q=0.9", "en"), ("es-PE,es;q=0.9,en;q=0.8", "es"),
+    ("qu,en;q=0.5", "en"), ("qu", "es"), ("fr;q=0.9,en;q=0.2,es;q=0.5", "es"), ("en;q=bad", "es"),
+])
+def test_language_follows_accept_language_with_spanish_by_default(header, locale):
+    assert parse_locale(header) == locale
+
+
+def test_unknown_paths_answer_404_in_the_api_shape(client):
+    response = client.get("/api/v1/no-existe", headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "detail": "Not found."}
+
+
+def test_readyz_answers_when_the_database_does(client):
+    assert client.get("/readyz").json() == {"status": "ok"}
