@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -146,10 +146,10 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, as one cached executemany; returns the ids inserted."""
     if not rows:
         return set()
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = cast(Table, ProgressEvent.__table__)
     stmt = (
-        insert(table)
+        dialect_insert(table)
         .on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
         .returning(table.c.event_id)
     )
@@ -217,46 +217,67 @@ def _compare(event_id: str, row: dict[str, Any], stored: tuple[str, float | None
     return EventResult(event_id=event_id, status="conflict", reason="different_content")
 
 
+_SUMMARY = cast(Table, LessonProgress.__table__)
+_MERGED = ("seconds", "quiz_attempts", "viewed_completed_at", "quiz_passed_at", "quiz_best_score", "completed_at")
+
+
 def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[str, Any]],
                          catalogue: Catalogue) -> None:
     """Fold newly stored events into the summaries. Every rule is commutative and each event arrives here
     exactly once (the log's unique key sees to it), so any order of arrival gives the same summaries: seconds
-    add up, completion and pass times are the earliest, the best score is the maximum."""
+    add up, completion and pass times are the earliest, the best score is the maximum.
+    (Core statements, one executemany each: this runs on every sync.)"""
     by_lesson: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         by_lesson.setdefault((row["module"], row["lesson"]), []).append(row)
     modules = {module for module, _lesson in by_lesson}
+    c = _SUMMARY.c
     existing = {
-        (p.module, p.lesson): p
-        for p in session.scalars(select(LessonProgress).where(
-            LessonProgress.participant_id == participant_id, LessonProgress.module.in_(modules),
-            LessonProgress.lesson.in_({lesson for _module, lesson in by_lesson})))
+        (r.module, r.lesson): r._asdict()
+        for r in session.execute(
+            select(c.id, c.module, c.lesson, *(c[name] for name in _MERGED)).where(
+                c.participant_id == participant_id, c.module.in_(modules),
+                c.lesson.in_({lesson for _module, lesson in by_lesson}))
+        )
     }
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
     for (module, lesson_slug), events in by_lesson.items():
-        progress = existing.get((module, lesson_slug))
-        if progress is None:
-            progress = LessonProgress(participant_id=participant_id, module=module, lesson=lesson_slug, seconds=0,
-                                      quiz_attempts=0)
-            session.add(progress)
+        known = existing.get((module, lesson_slug))
+        summary: dict[str, Any] = dict(known) if known else {
+            "participant_id": participant_id, "module": module, "lesson": lesson_slug, "seconds": 0,
+            "quiz_attempts": 0, "viewed_completed_at": None, "quiz_passed_at": None, "quiz_best_score": None,
+            "completed_at": None,
+        }
         quizzes = [e for e in events if e["type"] == "quiz_submitted"]
-        progress.seconds += sum(e["seconds"] for e in events)
-        progress.quiz_attempts += len(quizzes)
-        progress.viewed_completed_at = _earliest(progress.viewed_completed_at, *(
+        summary["seconds"] += sum(e["seconds"] for e in events)
+        summary["quiz_attempts"] += len(quizzes)
+        summary["viewed_completed_at"] = _earliest(summary["viewed_completed_at"], *(
             e["effective_at"] for e in events if e["type"] == "lesson_completed"))
-        progress.quiz_passed_at = _earliest(progress.quiz_passed_at, *(
+        summary["quiz_passed_at"] = _earliest(summary["quiz_passed_at"], *(
             e["effective_at"] for e in quizzes if e["passed"]))
         scores = [e["score"] for e in quizzes if e["score"] is not None]
-        if progress.quiz_best_score is not None:
-            scores.append(progress.quiz_best_score)
-        if scores:
-            progress.quiz_best_score = max(scores)
+        if summary["quiz_best_score"] is not None:
+            scores.append(summary["quiz_best_score"])
+        summary["quiz_best_score"] = max(scores) if scores else None
         shape = catalogue.version(module, None)
         lesson = shape.lesson(lesson_slug) if shape else None
-        done = progress.viewed_completed_at
+        done = summary["viewed_completed_at"]
         if done is not None and lesson is not None and lesson.quiz is not None:
-            done = max(done, progress.quiz_passed_at) if progress.quiz_passed_at else None
-        progress.completed_at = _earliest(progress.completed_at, done)
-    session.flush()
+            done = max(done, summary["quiz_passed_at"]) if summary["quiz_passed_at"] else None
+        summary["completed_at"] = _earliest(summary["completed_at"], done)
+        if known:
+            updates.append({"summary_id": summary["id"], **{name: summary[name] for name in _MERGED}})
+        else:
+            inserts.append(summary)
+    if updates:
+        session.execute(
+            update(_SUMMARY).where(c.id == bindparam("summary_id"))
+            .values({name: bindparam(name) for name in _MERGED}),
+            updates,
+        )
+    if inserts:
+        session.execute(insert(_SUMMARY), inserts)
     # every module touched, not only those where a lesson's completion moved: a new content version may have
     # made her remaining lessons (or a whole module) optional, and her next event must find that out
     _decide_completions(session, participant_id, modules, catalogue)
@@ -265,10 +286,11 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
 def _decide_completions(session: Session, participant_id: int, modules: set[str], catalogue: Catalogue) -> None:
     """A module is complete when all its required lessons are (dated by the last of them); the programme when
     all required modules are. Decided now, as the events arrive; never undone by later content versions."""
+    c = _SUMMARY.c
     lessons = {
-        (p.module, p.lesson): p.completed_at
-        for p in session.scalars(select(LessonProgress).where(
-            LessonProgress.participant_id == participant_id, LessonProgress.module.in_(modules)))
+        (r.module, r.lesson): r.completed_at
+        for r in session.execute(select(c.module, c.lesson, c.completed_at).where(
+            c.participant_id == participant_id, c.module.in_(modules)))
     }
     completions = {
         c.module: c for c in session.scalars(select(ModuleCompletion).where(
