@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli import alembic_config
-from app.core.config import Settings, get_settings
+from app.core.config import Settings
 from app.core.db import make_engine
 from app.main import create_app
 from tests.factories import Factory
@@ -92,7 +92,6 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Iterator[FastAPI]:
     app = create_app(settings)
-    app.dependency_overrides[get_settings] = lambda: settings
     yield app
     app.state.engine.dispose()
 

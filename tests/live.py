@@ -10,14 +10,13 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from app.core.config import Settings, get_settings
+from app.core.config import Settings
 from app.main import create_app
 
 
 @contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
     app = create_app(settings)
-    app.dependency_overrides[get_settings] = lambda: settings
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

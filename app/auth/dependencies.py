@@ -59,25 +59,25 @@ def optional_principal(
                      token_id=token_id, may_study=bool(may_study))
 
 
-def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+async def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
     if principal is None:
         raise NotAuthenticated()
     return principal
 
 
-def require_admin(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def require_admin(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if principal.role is not Role.ADMIN:
         raise Forbidden()
     return principal
 
 
-def require_staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def require_staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if not principal.is_staff:
         raise Forbidden()
     return principal
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 

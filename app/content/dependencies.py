@@ -7,14 +7,14 @@ from app.core.errors import Forbidden
 from app.models import Role
 
 
-def require_study_access(principal: CurrentUser) -> Principal:
+async def require_study_access(principal: CurrentUser) -> Principal:
     """Staff read all content; a participant only while she holds a seat (waitlisted or withdrawn: 403)."""
     if principal.role is Role.PARTICIPANT and not principal.may_study:
         raise Forbidden("enrolment_required")
     return principal
 
 
-def require_learner(principal: Annotated[Principal, Depends(require_study_access)]) -> Principal:
+async def require_learner(principal: Annotated[Principal, Depends(require_study_access)]) -> Principal:
     """Only a participant records progress, and only her own."""
     if principal.role is not Role.PARTICIPANT:
         raise Forbidden("progress_is_for_participants")
