@@ -187,15 +187,10 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "birth_date_future": {"es": "La fecha de nacimiento está en el futuro.", "en": "Birth date is in the future."},
     "birth_date_past": {"es": "La fecha de nacimiento no es plausible.", "en": "Birth date is not plausible."},
-    "password_length": {
-        "es": "La contraseña debe tener entre 8 y 128 caracteres.",
-        "en": "The password must have 8 to 128 characters.",
-    },
     "eligible_regions": {
         "es": "Alguna región no pertenece a ese país.",
         "en": "Some region does not belong to that country.",
     },
-    "capacity": {"es": "El cupo debe estar entre 0 y 10000.", "en": "The capacity must be 0 to 10000."},
 }
 
 REASONS: dict[str, dict[Locale, str]] = {
