@@ -274,7 +274,10 @@ def list_enrolments(
     if status:
         stmt = stmt.where(Enrolment.status == status)
     if region:
-        stmt = stmt.where(Participant.region == ((country and canonical_region(country.upper(), region)) or region))
+        # "apurimac" finds Apurímac; without a country, in whichever countries have a region of that name
+        codes = [country.upper()] if country else list(COUNTRY_NAMES)
+        names = {name for code in codes if (name := canonical_region(code, region))} or {region}
+        stmt = stmt.where(Participant.region.in_(names))
     if q:
         stmt = repository.search_filter(stmt, q)
     total = count(session, stmt)

@@ -722,3 +722,11 @@ def test_every_step_is_audited_with_its_actor(client, factory, admin):
     by_coordinator = {e["action"] for e in audit(client, admin, actor=coordinator.user_id)}
     assert {"participant.created", "enrolment.enrolled"} <= by_coordinator
     assert not by_coordinator & {"country.updated", "enrolment.withdrawn", "enrolment.promoted"}
+
+
+def test_the_region_filter_ignores_accents_and_case_with_or_without_a_country(client, factory, admin):
+    apurimac = factory.participant("PE", region="Apurímac")
+    factory.participant("PE", region="Cajamarca")
+    for params in ({"region": "apurimac"}, {"region": "APURÍMAC", "country": "pe"}):
+        response = client.get("/api/v1/enrolments", params=params, headers=admin.headers)
+        assert [e["id"] for e in response.json()["items"]] == [apurimac.enrolment_id], params
