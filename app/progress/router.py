@@ -72,9 +72,7 @@ def record_events(session: SessionDep, learner: Learner, envelope: EnvelopeDep) 
              responses=error_responses(400, 401, 403, 413))
 def import_progress(session: SessionDep, learner: Learner, envelope: EnvelopeDep) -> EventsOut:
     """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results."""
-    assert learner.participant_id is not None
-    return EventsOut(results=service.record_events(session, learner.participant_id, envelope.events,
-                                                   envelope.device_id))
+    return record_events(session, learner, envelope)
 
 
 @router.get("/me/progress", response_model=ProgressOut, responses=error_responses(401, 403))
