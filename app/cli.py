@@ -104,12 +104,16 @@ def content_load(
 @cli.command()
 def demo() -> None:
     """Load demonstration data: an admin, one coordinator per country and about 20 applicants."""
-    from app.demo import load_demo
+    from app.demo import DemoRefused, load_demo
 
     settings = get_settings()
     factory = make_sessionmaker(make_engine(settings.database_url))
-    for line in load_demo(factory, settings):
-        typer.echo(line)
+    try:
+        for line in load_demo(factory, settings):
+            typer.echo(line)
+    except DemoRefused as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(1) from refused
 
 
 @cli.command()

@@ -50,7 +50,15 @@ APPLICANTS = [
 ]
 
 
+class DemoRefused(Exception):
+    pass
+
+
 def load_demo(factory: sessionmaker[Session], settings: Settings) -> Iterator[str]:
+    if settings.environment == "production":
+        # known passwords on a live programme's database would open every account
+        raise DemoRefused("caminos demo no se ejecuta con CAMINOS_ENVIRONMENT=production: crea cuentas con "
+                          "contraseñas conocidas.")
     with factory() as session, session.begin():
         if session.scalar(select(User.id).where(User.email == ADMIN[0])) is not None:
             yield "Los datos de demostración ya estaban cargados."
@@ -76,7 +84,7 @@ def load_demo(factory: sessionmaker[Session], settings: Settings) -> Iterator[st
                 password=PARTICIPANT_PASSWORD, birth_date=date(1970 + index, 3, 1 + index), gender="female",
                 region=region, locality=locality, is_rural=True, has_internet=True,
             )
-            enrolment_service.apply(session, settings, actor, body, participant_hash, "demo", None)
+            enrolment_service.apply(session, settings, actor, body, participant_hash, None)
     yield "Datos de demostración cargados."
     yield from _logins()
 

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    if settings.forwarded_allow_ips:
+        # the client's address as the trusted proxy saw it; a forged header from anyone else is ignored
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)

@@ -30,6 +30,7 @@ def make_test_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test", "database_url": url, "password_time_cost": 1, "password_memory_kib": 1024,
         "password_parallelism": 1, "application_rate_limit": 100_000, "log_json": False,
+        "secret_key": "clave-de-pruebas-no-es-la-de-ejemplo",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

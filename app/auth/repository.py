@@ -4,7 +4,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core.base import utcnow
-from app.models import AccessToken, ActivationCode, User
+from app.models import AccessToken, ActivationCode, Enrolment, Role, User
 
 
 def find_by_username(session: Session, username: str) -> User | None:
@@ -46,3 +46,17 @@ def claim_code(session: Session, code_id: int, now: datetime) -> bool:
         .values(used_at=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def latest_enrolment(session: Session, participant_id: int) -> Enrolment | None:
+    return session.scalars(
+        select(Enrolment).where(Enrolment.participant_id == participant_id).order_by(Enrolment.id.desc())
+    ).first()
+
+
+def other_active_admins(session: Session, user_id: int) -> int:
+    """Active admins besides this one, their rows locked: two admins demoting each other at once cannot both
+    succeed (the second one counts again once the first has committed)."""
+    return len(session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.active.is_(True), User.id != user_id).with_for_update()
+    ).all())

@@ -8,7 +8,6 @@ from app.auth.dependencies import ClientAddress, CurrentUser, RequireAdmin
 from app.auth.schemas import (
     ActivateIn,
     ActivateOut,
-    ActivationCodeOut,
     MeOut,
     TokenOut,
     UserCreate,
@@ -52,19 +51,6 @@ def activate(
 @router.get("/me", response_model=MeOut, responses=error_responses(401))
 def read_me(session: SessionDep, principal: CurrentUser) -> MeOut:
     return service.me(session, principal)
-
-
-@router.post(
-    "/participants/{participant_id}/activation-code",
-    response_model=ActivationCodeOut,
-    status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 404, 422),
-)
-def new_activation_code(
-    session: SessionDep, settings: SettingsDep, principal: CurrentUser,
-    participant_id: UserId,
-) -> ActivationCodeOut:
-    return service.new_activation_code_for(session, settings, principal, participant_id)
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED,

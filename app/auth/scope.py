@@ -33,3 +33,20 @@ def readable(
 def may_act_for_country(principal: Principal, country: str) -> bool:
     """Whether a staff member may register or manage people of ``country``."""
     return principal.role is Role.ADMIN or (principal.role is Role.COORDINATOR and principal.country == country)
+
+
+def manageable(principal: Principal, stmt: S, *, country: SQLColumnExpression[str]) -> S:
+    """What staff may act on (new activation codes, imports): admins everything, a coordinator her country,
+    a participant nothing, not even herself."""
+    match principal.role:
+        case Role.ADMIN:
+            return stmt
+        case Role.COORDINATOR:
+            return stmt.where(country == principal.country)
+        case Role.PARTICIPANT:
+            return stmt.where(false())
+    raise AssertionError(principal.role)
+
+
+def is_participant(principal: Principal) -> bool:
+    return principal.role is Role.PARTICIPANT

@@ -15,7 +15,6 @@ from app.auth import repository
 from app.auth.dependencies import Principal
 from app.auth.errors import InvalidActivationCode
 from app.auth.schemas import ActivationCodeOut, MeEnrolment, MeOut, TokenOut, UserCreate, UserUpdate
-from app.core import throttle
 from app.core.base import utcnow
 from app.core.config import Settings
 from app.core.db import short_session
@@ -28,7 +27,7 @@ from app.core.security import (
     normalise_code,
     verify_password,
 )
-from app.enrolment import repository as enrolment_repository
+from app.guards import throttle
 from app.models import AccessToken, ActivationCode, Participant, Role, User
 
 
@@ -41,22 +40,26 @@ def login(
     address: str,
 ) -> TokenOut:
     window = _window(settings)
-    address_key = f"login:address:{address}"
     with short_session(factory) as reader:
-        throttle.ensure_allowed(reader, address_key, settings.login_failures_per_address, window)
         user = repository.find_by_username(reader, username.strip())
         user_id, stored_hash, active = (user.id, user.password_hash, user.active) if user else (None, None, False)
-        # one count per account, whether she types her email or her participant code; an unknown name is
-        # hashed, so that any length fits the key column
-        account_key = (f"login:account:{user_id}" if user_id is not None
-                       else f"login:unknown:{digest(username.strip().lower())}")
-        throttle.ensure_allowed(reader, account_key, settings.login_failures_per_account, window)
+    # one count per account, whether she types her email or her participant code; an unknown name is hashed,
+    # so that any length fits the key column
+    account = str(user_id) if user_id is not None else f"unknown:{digest(username.strip().lower())}"
+    # Per account *and* address: anyone can type a participant code, so a per-account lock alone would let
+    # one person lock out all 200 women; the owner logging in from her own phone is not held back by guesses
+    # from elsewhere. The higher cap per account bounds guesses spread over many addresses.
+    own_address = throttle.Limit(f"login:account:{account}:{address}", settings.login_failures_per_account, window)
+    hits = throttle.take(factory, [
+        throttle.Limit(f"login:address:{address}", settings.login_failures_per_address, window),
+        own_address,
+        throttle.Limit(f"login:account:{account}", settings.login_failures_per_account_total, window),
+    ])
     # an unknown username is checked against a dummy hash: it costs the same time as a wrong password
     if not verify_password(settings, password, stored_hash) or not active or user_id is None:
-        throttle.record_hit(session, account_key, window)
-        throttle.record_hit(session, address_key, window)
         raise InvalidCredentials("invalid_credentials")
-    throttle.clear(session, account_key)
+    throttle.forgive(session, hits)
+    throttle.clear(session, own_address.key)
     return issue_token(session, settings, user_id)
 
 
@@ -77,37 +80,29 @@ def logout(session: Session, principal: Principal) -> None:
 def activate(
     session: Session, factory: sessionmaker[Session], settings: Settings, code: str, password: str, address: str
 ) -> str:
-    window, key = _window(settings), f"activate:address:{address}"
+    hits = throttle.take(factory, [throttle.Limit(
+        f"activate:address:{address}", settings.activation_failures_per_address, _window(settings))])
     code_hash = digest(normalise_code(code))
     with short_session(factory) as reader:
-        throttle.ensure_allowed(reader, key, settings.activation_failures_per_address, window)
         found = repository.find_usable_code(reader, code_hash, utcnow())
         code_id, user_id = (found.id, found.user_id) if found else (None, None)
     if code_id is None or user_id is None:
-        throttle.record_hit(session, key, window)
         raise InvalidActivationCode()
     password_hash = hash_password(settings, password)
     if not repository.claim_code(session, code_id, utcnow()):
         raise InvalidActivationCode()
-    user = session.get_one(User, user_id)
-    user.password_hash = password_hash
+    throttle.forgive(session, hits)
+    set_password(session, user_id, password_hash)
+    audit.record(session, user_id, "account.activated", "user", user_id,
+                 country=session.get_one(User, user_id).country_code)
+    return session.get_one(User, user_id).username
+
+
+def set_password(session: Session, user_id: int, password_hash: str) -> None:
+    """A new password: the sessions opened with the old one end, and no activation code can reset it again."""
+    session.get_one(User, user_id).password_hash = password_hash
     repository.revoke_tokens(session, user_id)
-    audit.record(session, user_id, "account.activated", "user", user_id, country=user.country_code)
-    return user.username
-
-
-def new_activation_code_for(
-    session: Session, settings: Settings, principal: Principal, participant_id: int
-) -> ActivationCodeOut:
-    if principal.role is Role.PARTICIPANT:
-        raise NotFound()
-    participant = enrolment_repository.get_readable_participant(session, principal, participant_id)
-    repository.retire_activation_codes(session, participant.user_id)
-    repository.revoke_tokens(session, participant.user_id)
-    out = create_activation_code(session, settings, participant.user_id, principal.user_id)
-    audit.record(session, principal, "account.activation_code_issued", "participant", participant.id,
-                 country=participant.country_code)
-    return out
+    repository.retire_activation_codes(session, user_id)
 
 
 def create_activation_code(
@@ -128,7 +123,7 @@ def me(session: Session, principal: Principal) -> MeOut:
     if principal.participant_id is not None:
         participant = session.get_one(Participant, principal.participant_id)
         full_name = participant.full_name
-        latest = enrolment_repository.latest_enrolment(session, principal.participant_id)
+        latest = repository.latest_enrolment(session, principal.participant_id)
         if latest is not None:
             enrolment = MeEnrolment(id=latest.id, status=latest.status,
                                     waitlist_position=latest.waitlist_position)
@@ -177,6 +172,10 @@ def update_user(session: Session, principal: Principal, user_id: int, body: User
     security_changed = (new_role, new_country) != (user.role, user.country_code) or (
         body.active is not None and body.active != user.active
     )
+    stays_admin = new_role is Role.ADMIN and (user.active if body.active is None else body.active)
+    if user.role is Role.ADMIN and user.active and not stays_admin and not repository.other_active_admins(
+            session, user.id):
+        raise Conflict("last_admin")  # nobody could manage the programme any more
     user.role, user.country_code = new_role, new_country
     if body.active is not None:
         user.active = body.active

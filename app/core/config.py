@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     token_lifetime_minutes: int = 60 * 24 * 7
     activation_code_lifetime_days: int = 14
     application_rate_limit: int = 60
+    # failed logins of one account from one address; and of one account from all addresses together
     login_failures_per_account: int = 5
+    login_failures_per_account_total: int = 100
     login_failures_per_address: int = 20
     activation_failures_per_address: int = 10
     throttle_window_minutes: int = 15
@@ -29,10 +31,13 @@ class Settings(BaseSettings):
     password_memory_kib: int = 65536
     password_parallelism: int = 4
     log_json: bool = True
+    # addresses of the reverse proxies whose X-Forwarded-For is believed (none by default: the socket's peer
+    # is the client); throttling keys on the client address this gives
+    forwarded_allow_ips: list[str] = []
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+        if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("CAMINOS_SECRET_KEY must be set to a real secret outside development")
         return self
 

@@ -20,6 +20,8 @@ READ_ONLY = "caminos_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # a failed statement's parameters are people's names, birth dates and documents: never in a log line
+    kwargs.setdefault("hide_parameters", True)
     pool = {"pool_size": MAX_CONCURRENT_UNITS_OF_WORK, "max_overflow": MAX_CONCURRENT_UNITS_OF_WORK,
             "pool_timeout": 60}
     if url.startswith("sqlite"):
@@ -89,18 +91,16 @@ SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
 def get_session(factory: SessionFactoryDep) -> Iterator[Session]:
     """The request's unit of work: commit on success, roll back on error, before the response is sent.
 
-    An ``AppError`` with ``keep_writes`` (a failed login that must be counted) commits what was written
-    and is still answered as an error.
-    """
+    An error's ``trace`` (the audit of a refused application) is written after the rollback."""
     with factory() as session:
         try:
             yield session
             session.commit()
         except AppError as exc:
-            if exc.keep_writes:
+            session.rollback()
+            if exc.trace is not None:
+                exc.trace(session)
                 session.commit()
-            else:
-                session.rollback()
             raise
         except BaseException:
             session.rollback()
@@ -113,11 +113,14 @@ SessionDep = Annotated[
 
 
 @contextmanager
-def short_session(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A brief read-only transaction of its own, for reads that must not take the request's write lock
-    (authentication, reading a password hash before the slow verification)."""
+def short_session(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
+    """A brief transaction of its own, committed on leaving the block.
+
+    Read-only (the default): reads that must not take the request's write lock (authentication, reading a
+    password hash before the slow verification). ``write=True``: a write that must stand whatever becomes of
+    the request (a counted login attempt, the audit of a refused application)."""
     with factory() as session:
-        session.connection(execution_options={READ_ONLY: True})
+        session.connection(execution_options={} if write else {READ_ONLY: True})
         try:
             yield session
             session.commit()

@@ -1,12 +1,14 @@
 """Domain errors carry their HTTP status; one set of handlers turns every error into the API's JSON shape."""
 
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import FIELD_MESSAGES, MESSAGES, REASONS, Locale, request_locale, translate
@@ -17,13 +19,14 @@ logger = logging.getLogger("caminos.errors")
 class AppError(Exception):
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
-    keep_writes: ClassVar[bool] = False
 
     def __init__(self, message_key: str | None = None, *, headers: dict[str, str] | None = None,
                  **extra: Any) -> None:
         self.message_key = message_key or self.code
         self.headers = headers
         self.extra = extra
+        # written after the request's rollback, in a transaction of its own: the audit of a refusal
+        self.trace: Callable[[Session], None] | None = None
         super().__init__(self.message_key)
 
 
@@ -44,7 +47,6 @@ class NotAuthenticated(AppError):
 
 class InvalidCredentials(NotAuthenticated):
     code = "invalid_credentials"
-    keep_writes = True  # the failed attempt must be counted for throttling
 
 
 class Forbidden(AppError):
@@ -83,7 +85,6 @@ class InvalidInput(AppError):
 
 class Throttled(AppError):
     status_code, code = 429, "throttled"
-    keep_writes = True
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__("throttled", headers={"Retry-After": str(max(1, retry_after_seconds))})

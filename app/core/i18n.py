@@ -38,6 +38,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "Una administradora no tiene país.",
         "en": "An administrator has no country.",
     },
+    "last_admin": {
+        "es": "Es la última administradora activa: nombre otra antes de quitarle el rol o desactivarla.",
+        "en": "This is the last active administrator: appoint another before demoting or deactivating her.",
+    },
     "cannot_change_participant_role": {
         "es": "El rol de una participante no se cambia aquí.",
         "en": "A participant's role is not changed here.",
@@ -53,8 +57,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "The application does not meet the programme's requirements.",
     },
     "duplicate_application": {
-        "es": "Esta persona ya tiene una inscripción activa.",
-        "en": "This person already has an active enrolment.",
+        "es": "Ya hay una persona registrada con este documento o correo. Si es usted, inicie sesión para "
+              "postular de nuevo, o pida ayuda a la coordinadora de su país.",
+        "en": "Someone is already registered with this document or email. If it is you, log in to apply "
+              "again, or ask your country's coordinator for help.",
     },
     "idempotency_key_reused": {
         "es": "Esta clave de idempotencia ya se usó con otra solicitud.",

@@ -1,6 +1,6 @@
 """The four countries, their first-level regions and calling codes (static reference data)."""
 
-import unicodedata
+from app.core.text import fold
 
 COUNTRY_NAMES = {"PE": "Perú", "CL": "Chile", "CO": "Colombia", "MX": "México"}
 CALLING_CODES = {"PE": "51", "CL": "56", "CO": "57", "MX": "52"}
@@ -43,14 +43,9 @@ DEFAULT_ELIGIBLE_REGIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
-
-
-_CANONICAL = {code: {_fold(name): name for name in names} for code, names in REGIONS.items()}
+_CANONICAL = {code: {fold(name): name for name in names} for code, names in REGIONS.items()}
 
 
 def canonical_region(country: str, region: str) -> str | None:
     """The region's official spelling, matched regardless of case and accents ("apurimac" → "Apurímac")."""
-    return _CANONICAL.get(country, {}).get(_fold(region))
+    return _CANONICAL.get(country, {}).get(fold(region))

@@ -1,9 +1,12 @@
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import scope
 from app.auth.dependencies import Principal
 from app.core.errors import NotFound
+from app.core.text import alphanumerics, fold
 from app.models import ACTIVE_STATUSES, Country, Enrolment, EnrolmentStatus, Participant, User
 
 
@@ -22,6 +25,17 @@ def lock_country(session: Session, code: str) -> Country:
     return country
 
 
+def change_status(session: Session, enrolment: Enrolment, expected: EnrolmentStatus, **values: Any) -> bool:
+    """Move an enrolment on only from the status its caller saw: a withdrawal and the completion of the
+    programme racing each other cannot both win (the loser finds the row changed and changes nothing)."""
+    result = session.execute(
+        update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.status == expected).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(enrolment)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def countries(session: Session) -> list[Country]:
     order = {"PE": 0, "CL": 1, "CO": 2, "MX": 3}
     return sorted(session.scalars(select(Country)).all(), key=lambda c: order.get(c.code, 9))
@@ -30,12 +44,6 @@ def countries(session: Session) -> list[Country]:
 def active_enrolment(session: Session, participant_id: int) -> Enrolment | None:
     return session.scalars(
         select(Enrolment).where(Enrolment.participant_id == participant_id, Enrolment.status.in_(ACTIVE_STATUSES))
-    ).first()
-
-
-def latest_enrolment(session: Session, participant_id: int) -> Enrolment | None:
-    return session.scalars(
-        select(Enrolment).where(Enrolment.participant_id == participant_id).order_by(Enrolment.id.desc())
     ).first()
 
 
@@ -106,12 +114,27 @@ def get_readable_participant(session: Session, principal: Principal, participant
     return participant
 
 
-def search_filter(stmt: Select[Enrolment, Participant, User], q: str) -> Select[Enrolment, Participant, User]:
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
-    return stmt.where(or_(
-        func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
-        func.lower(func.coalesce(User.participant_code, "")).like(like, escape="\\"),
-        func.lower(func.coalesce(User.email, "")).like(like, escape="\\"),
-    ))
+def get_manageable_participant(session: Session, principal: Principal, participant_id: int) -> Participant:
+    """A woman the caller may manage (staff of her scope); to anyone else she does not exist."""
+    stmt = scope.manageable(
+        principal, select(Participant).where(Participant.id == participant_id), country=Participant.country_code)
+    participant = session.scalars(stmt).one_or_none()
+    if participant is None:
+        raise NotFound()
+    return participant
 
+
+def search_filter(stmt: Select[Enrolment, Participant, User], q: str) -> Select[Enrolment, Participant, User]:
+    """``q`` matches a name regardless of accents and case ("maria huaman" finds María Huamán), a document
+    number with or without its dots and dashes, a participant code or an email."""
+    def like(text: str) -> str:
+        return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    conditions = [
+        Participant.search_text.like(like(fold(q)), escape="\\"),
+        func.lower(func.coalesce(User.participant_code, "")).like(like(q.strip().lower()), escape="\\"),
+        func.lower(func.coalesce(User.email, "")).like(like(q.strip().lower()), escape="\\"),
+    ]
+    if document := alphanumerics(q):
+        conditions.append(Participant.search_text.like(like(document), escape="\\"))
+    return stmt.where(or_(*conditions))

@@ -3,8 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, status
 
 from app.auth.dependencies import ClientAddress, CurrentUser, OptionalUser, RequireAdmin
+from app.auth.schemas import ActivationCodeOut
 from app.core.config import SettingsDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, SessionFactoryDep
 from app.core.errors import BadRequest, error_responses
 from app.core.pagination import MAX_ID, Page, PageDep
 from app.core.security import hash_password
@@ -45,6 +46,7 @@ def update_country(
 )
 def apply(
     session: SessionDep,
+    factory: SessionFactoryDep,
     settings: SettingsDep,
     principal: OptionalUser,
     body: ApplicationIn,
@@ -53,9 +55,11 @@ def apply(
 ) -> ApplicationOut:
     if idempotency_key is not None and not idempotency_key.strip():
         raise BadRequest()
+    if principal is None:
+        service.count_public_application(factory, settings, address)
     # hashed before the transaction starts: the slow part never holds the write lock
     password_hash = hash_password(settings, body.password) if body.password else None
-    return service.apply(session, settings, principal, body, password_hash, address, idempotency_key)
+    return service.apply(session, settings, principal, body, password_hash, idempotency_key)
 
 
 @router.get("/enrolments", response_model=Page[EnrolmentOut], responses=error_responses(401, 422))
@@ -85,3 +89,15 @@ def withdraw(
     session: SessionDep, principal: CurrentUser, enrolment_id: EnrolmentId, body: WithdrawIn
 ) -> WithdrawOut:
     return service.withdraw(session, principal, enrolment_id, body.reason)
+
+
+@router.post(
+    "/participants/{participant_id}/activation-code",
+    response_model=ActivationCodeOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 404, 422),
+)
+def new_activation_code(
+    session: SessionDep, settings: SettingsDep, principal: CurrentUser, participant_id: EnrolmentId,
+) -> ActivationCodeOut:
+    return service.new_activation_code(session, settings, principal, participant_id)

@@ -5,19 +5,22 @@ in the same transaction as the enrolment rows it concerns: the cap cannot be exc
 """
 
 from datetime import date, datetime, timedelta
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
+from app.auth import repository as auth_repository
+from app.auth import scope
 from app.auth import service as auth_service
 from app.auth.dependencies import Principal
-from app.auth.scope import may_act_for_country
-from app.core import idempotency, throttle
+from app.auth.schemas import ActivationCodeOut
 from app.core.base import utcnow
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotEligible, NotFound
 from app.core.pagination import Page, PageParams, count
+from app.core.security import digest
 from app.enrolment import repository
 from app.enrolment.geography import COUNTRY_NAMES, REGIONS, canonical_region
 from app.enrolment.schemas import (
@@ -28,6 +31,7 @@ from app.enrolment.schemas import (
     EnrolmentOut,
     WithdrawOut,
 )
+from app.guards import idempotency, throttle
 from app.models import (
     ConsentRecord,
     Country,
@@ -63,46 +67,38 @@ def ineligibility_reasons(session: Session, body: ApplicationIn) -> list[str]:
     return reasons
 
 
+def count_public_application(factory: sessionmaker[Session], settings: Settings, address: str) -> None:
+    """Every anonymous application counts toward its address's hourly limit, refused ones (not eligible,
+    duplicate) included: counted before any other work, in a transaction of its own."""
+    throttle.take(factory, [throttle.Limit(f"apply:address:{address}", settings.application_rate_limit,
+                                           timedelta(hours=1))])
+
+
 def apply(
     session: Session,
     settings: Settings,
     principal: Principal | None,
     body: ApplicationIn,
     password_hash: str | None,
-    address: str,
     idempotency_key: str | None,
 ) -> ApplicationOut:
     channel = _check_applicant(principal, body)
+    email = body.email.lower() if body.email else None
     record = None
     if idempotency_key:
-        fingerprint = idempotency.request_fingerprint(
-            {"body": body.model_dump(mode="json"), "by": principal.user_id if principal else None})
-        reserved = idempotency.reserve(session, "applications", idempotency_key, fingerprint)
+        fingerprint = idempotency.request_fingerprint(body.model_dump(mode="json"))
+        reserved = idempotency.reserve(session, _idempotency_scope(principal, email), idempotency_key,
+                                       fingerprint)
         if isinstance(reserved, dict):
-            return ApplicationOut.model_validate(reserved)
+            return _replay(session, settings, principal, reserved)
         record = reserved
-    if principal is None:
-        window = timedelta(hours=1)
-        key = f"apply:address:{address}"
-        throttle.ensure_allowed(session, key, settings.application_rate_limit, window)
-        throttle.record_hit(session, key, window)
 
     reasons = ineligibility_reasons(session, body)
     if reasons:
         raise NotEligible(reasons=reasons)
 
-    email = body.email.lower() if body.email else None
     document = (body.document.type, body.document.number) if body.document else None
-    if principal is not None and principal.role is Role.PARTICIPANT:
-        assert principal.participant_id is not None
-        same_people = [session.get_one(Participant, principal.participant_id)]
-    else:
-        same_people = repository.find_same_people(session, email, document)
-    # the document of one woman with the email of another is not a re-application either
-    if len(same_people) > 1 or any(repository.active_enrolment(session, p.id) is not None for p in same_people):
-        raise Conflict("duplicate_application")
-    participant = same_people[0] if same_people else None
-
+    participant = _returning_participant(session, principal, body, email, document)
     try:
         user, participant = _save_person(session, principal, body, participant, email, password_hash)
         session.add(ConsentRecord(
@@ -120,12 +116,78 @@ def apply(
         status=enrolment.status, waitlist_position=enrolment.waitlist_position,
     )
     if user.password_hash is None:
-        code = auth_service.create_activation_code(session, settings, user.id,
-                                                   principal.user_id if principal else None)
-        out.activation_code, out.activation_code_expires_at = code.activation_code, code.expires_at
+        _attach_activation_code(session, settings, principal, out, user.id)
     if record is not None:
-        idempotency.complete(record, 201, out.model_dump(mode="json"))
+        # the code is not kept in clear: a retry gets a new one (see ``_replay``)
+        idempotency.complete(record, 201, {
+            "answer": out.model_dump(mode="json", exclude={"activation_code", "activation_code_expires_at"}),
+            "activation_user_id": user.id if out.activation_code else None,
+        })
     return out
+
+
+def _idempotency_scope(principal: Principal | None, email: str | None) -> str:
+    """Keys are the caller's own: a staff member's or participant's account, or for a woman applying by herself
+    her email (her address may change between retries; she has no account yet)."""
+    if principal is not None:
+        return f"applications:user:{principal.user_id}"
+    assert email is not None  # an anonymous application needs one (``_check_applicant``)
+    return f"applications:anonymous:{digest(email)}"
+
+
+def _replay(session: Session, settings: Settings, principal: Principal | None,
+            stored: dict[str, Any]) -> ApplicationOut:
+    """The first answer again. Its activation code was never stored in clear: if she has not activated her
+    account yet, the lost code is retired and a new one given (only to the same caller: keys are scoped)."""
+    out = ApplicationOut.model_validate(stored["answer"])
+    user_id = stored.get("activation_user_id")
+    if user_id is not None and session.get_one(User, user_id).password_hash is None:
+        auth_repository.retire_activation_codes(session, user_id)
+        _attach_activation_code(session, settings, principal, out, user_id)
+    return out
+
+
+def _attach_activation_code(session: Session, settings: Settings, principal: Principal | None,
+                            out: ApplicationOut, user_id: int) -> None:
+    code = auth_service.create_activation_code(session, settings, user_id, principal.user_id if principal else None)
+    out.activation_code, out.activation_code_expires_at = code.activation_code, code.expires_at
+
+
+def _returning_participant(
+    session: Session, principal: Principal | None, body: ApplicationIn,
+    email: str | None, document: tuple[str, str] | None,
+) -> Participant | None:
+    """The existing woman this application is from, if any, and only if the caller may act for her.
+
+    An anonymous caller never changes or reveals an existing person, active or withdrawn: a withdrawn woman
+    applies again with her own token or through her coordinator. Staff act only on people already in their
+    scope. Every refusal is the same ``duplicate_application`` an active duplicate gets, and is audited."""
+    same_people = repository.find_same_people(session, email, document)
+    if principal is None:
+        if same_people:
+            _refuse(principal, body, same_people, "existing_person")
+        return None
+    if scope.is_participant(principal):
+        if any(p.id != principal.participant_id for p in same_people):  # another woman's document or email
+            _refuse(principal, body, same_people, "another_person")
+        assert principal.participant_id is not None
+        same_people = [session.get_one(Participant, principal.participant_id)]
+    elif any(not scope.may_act_for_country(principal, p.country_code) for p in same_people):
+        _refuse(principal, body, same_people, "out_of_scope")
+    # the document of one woman with the email of another is not a re-application either
+    if len(same_people) > 1:
+        _refuse(principal, body, same_people, "several_people")
+    if same_people and repository.active_enrolment(session, same_people[0].id) is not None:
+        raise Conflict("duplicate_application")
+    return same_people[0] if same_people else None
+
+
+def _refuse(principal: Principal | None, body: ApplicationIn, matches: list[Participant], why: str) -> NoReturn:
+    refusal = Conflict("duplicate_application")
+    refusal.trace = lambda session: audit.record(
+        session, principal, "application.refused", "application", "-", country=body.country, reason=why,
+        matched_participants=[p.id for p in matches])
+    raise refusal
 
 
 def _check_applicant(principal: Principal | None, body: ApplicationIn) -> str:
@@ -136,9 +198,9 @@ def _check_applicant(principal: Principal | None, body: ApplicationIn) -> str:
         if body.password is None:
             raise InvalidInput("password", "self_application_needs_account")
         return "self"
-    if principal.role is Role.PARTICIPANT:
+    if scope.is_participant(principal):
         return "self"
-    if not may_act_for_country(principal, body.country):
+    if not scope.may_act_for_country(principal, body.country):
         raise Forbidden("country_out_of_scope")
     return principal.role.value
 
@@ -171,17 +233,14 @@ def _save_person(
         audit.record(session, principal, "participant.created", "participant", participant.id,
                      country=body.country)
         return user, participant
-    # a woman who withdrew applies again: her record is brought up to date, her account is kept
+    # a woman who withdrew applies again (herself, or through staff in her scope): her record is brought up to
+    # date; her account, email and password are kept
     user = session.get_one(User, participant.user_id)
     for name, value in fields.items():
         if value is not None or not name.startswith("document_"):  # an omitted document keeps the known one
             setattr(participant, name, value)
     user.country_code = body.country
     user.full_name = f"{body.first_name} {body.last_name}"
-    if email and user.email is None:
-        user.email = email
-    if user.password_hash is None and password_hash is not None:
-        user.password_hash = password_hash
     session.flush()
     audit.record(session, principal, "participant.reapplied", "participant", participant.id, country=body.country)
     return user, participant
@@ -219,15 +278,15 @@ def withdraw(session: Session, principal: Principal, enrolment_id: int, reason: 
         raise Conflict("already_withdrawn")
     if enrolment.status is EnrolmentStatus.COMPLETED:
         raise Conflict("invalid_transition")
-    previous = enrolment.status
-    enrolment.status, enrolment.withdrawn_at, enrolment.withdraw_reason = EnrolmentStatus.WITHDRAWN, utcnow(), reason
+    previous, position = enrolment.status, enrolment.waitlist_position
+    if not repository.change_status(session, enrolment, previous, status=EnrolmentStatus.WITHDRAWN,
+                                    withdrawn_at=utcnow(), withdraw_reason=reason, waitlist_position=None):
+        raise Conflict("invalid_transition")  # completed meanwhile (a sync that does not take the country lock)
     promoted_id = None
     if previous is EnrolmentStatus.ENROLLED:
         country.enrolled -= 1
     else:
-        position = enrolment.waitlist_position
         assert position is not None
-        enrolment.waitlist_position = None
         country.waitlisted -= 1
         session.flush()
         repository.close_waitlist_gap(session, country.code, position)
@@ -249,7 +308,9 @@ def promote_from_waitlist(session: Session, principal: Principal | None, country
         if head is None:  # counters and rows disagree: trust the rows
             country.waitlisted = 0
             break
-        head.status, head.waitlist_position, head.enrolled_at = EnrolmentStatus.ENROLLED, None, utcnow()
+        if not repository.change_status(session, head, EnrolmentStatus.WAITLISTED, status=EnrolmentStatus.ENROLLED,
+                                        waitlist_position=None, enrolled_at=utcnow()):
+            raise Conflict("invalid_transition")  # cannot happen under the country's lock; never doubles a seat
         country.enrolled += 1
         country.waitlisted -= 1
         session.flush()
@@ -348,9 +409,11 @@ def mark_programme_completed(session: Session, participant_id: int, at: datetime
     if enrolment is None or enrolment.status is EnrolmentStatus.WAITLISTED:
         return
     if enrolment.status is EnrolmentStatus.ENROLLED:
-        enrolment.status, enrolment.completed_at = EnrolmentStatus.COMPLETED, at
-        audit.record(session, None, "enrolment.completed", "enrolment", enrolment.id,
-                     country=enrolment.country_code, participant_id=participant_id)
+        # conditional: a withdrawal committed since she was read keeps her withdrawn and her seat given away
+        if repository.change_status(session, enrolment, EnrolmentStatus.ENROLLED, status=EnrolmentStatus.COMPLETED,
+                                    completed_at=at):
+            audit.record(session, None, "enrolment.completed", "enrolment", enrolment.id,
+                         country=enrolment.country_code, participant_id=participant_id)
     elif enrolment.completed_at is None or at < enrolment.completed_at:
         enrolment.completed_at = at
 
@@ -360,3 +423,17 @@ def programme_completed_at(session: Session, participant_id: int) -> datetime | 
     if enrolment is None or enrolment.status is not EnrolmentStatus.COMPLETED:
         return None
     return enrolment.completed_at
+
+
+def new_activation_code(
+    session: Session, settings: Settings, principal: Principal, participant_id: int
+) -> ActivationCodeOut:
+    """A new code for a woman of the caller's scope (a forgotten password, an expired code): her earlier codes
+    and her sessions end."""
+    participant = repository.get_manageable_participant(session, principal, participant_id)
+    auth_repository.retire_activation_codes(session, participant.user_id)
+    auth_repository.revoke_tokens(session, participant.user_id)
+    out = auth_service.create_activation_code(session, settings, participant.user_id, principal.user_id)
+    audit.record(session, principal, "account.activation_code_issued", "participant", participant.id,
+                 country=participant.country_code)
+    return out

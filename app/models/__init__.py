@@ -5,9 +5,10 @@ from app.models.audit import AuditEntry
 from app.models.content import ContentBlob, ContentModule, ModuleVersion
 from app.models.country import Country
 from app.models.enrolment import ACTIVE_STATUSES, Enrolment, EnrolmentStatus
+from app.models.idempotency import IdempotencyRecord
 from app.models.participant import ConsentRecord, Participant
 from app.models.progress import LessonProgress, ModuleCompletion, ProgressEvent
-from app.models.throttle import IdempotencyRecord, ThrottleHit
+from app.models.throttle import ThrottleHit
 from app.models.user import AccessToken, ActivationCode, Role, User
 
 __all__ = [

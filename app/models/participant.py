@@ -1,9 +1,11 @@
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.base import Base, utcnow
+from app.core.text import alphanumerics, fold
 
 
 class Participant(Base):
@@ -28,11 +30,20 @@ class Participant(Base):
     document_number: Mapped[str | None] = mapped_column(String(20))
     ethnicity: Mapped[str | None] = mapped_column(String(100))
     languages: Mapped[list[str] | None] = mapped_column(JSON)
+    # her names folded (no accents, lower case) and her document number: what staff search by
+    search_text: Mapped[str] = mapped_column(String(400), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+@event.listens_for(Participant, "before_insert")
+@event.listens_for(Participant, "before_update")
+def _index_for_search(_mapper: Any, _connection: Any, participant: Participant) -> None:
+    participant.search_text = " ".join(filter(None, (
+        fold(participant.first_name), fold(participant.last_name), alphanumerics(participant.document_number or ""))))
 
 
 class ConsentRecord(Base):

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Base, ConsentRecord, Enrolment, Participant
+from app.models import ConsentRecord, Enrolment, Participant
 from app.privacy.notice import CURRENT_NOTICE_VERSION
-from tests.factories import Actor, Factory, application, login
+from tests.factories import Actor, Factory, application, login, row_counts
 
 API = "/api/v1"
 PASSWORD = "clave-segura-123"  # the factories' password
@@ -24,12 +23,6 @@ PASSWORD = "clave-segura-123"  # the factories' password
 
 # ---------------------------------------------------------------------------------------------------------------
 # helpers
-
-
-def row_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
-    with sessions() as session:
-        return {t.name: session.scalar(select(func.count()).select_from(t)) or 0
-                for t in Base.metadata.sorted_tables}
 
 
 def apply(client: TestClient, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -326,19 +319,19 @@ def test_narrowing_eligible_regions_makes_later_applicants_of_a_removed_region_i
 # applying again
 
 
-def test_a_withdrawn_woman_may_apply_again_and_takes_a_free_seat(client, admin):
+def test_a_withdrawn_woman_may_apply_again_with_her_own_login_and_takes_a_free_seat(client, admin):
     body = application("PE")
     first = apply(client, body)
     withdrawn(client, admin, first["enrolment_id"])
+    headers = login(client, body["email"], body["password"])
 
-    again = apply(client, body)
+    again = apply(client, dict(body, password=None), headers=headers)
     assert again["participant_id"] == first["participant_id"]
     assert again["enrolment_id"] != first["enrolment_id"]
     assert again["username"] == first["username"]
     assert again["status"] == "enrolled"
     assert enrolment(client, admin, first["enrolment_id"])["status"] == "withdrawn"  # history is kept
     assert seats(client) == (50, 1, 0, 49)
-    headers = login(client, body["email"], body["password"])
     assert me(client, headers)["enrolment"] == {"id": again["enrolment_id"], "status": "enrolled",
                                                 "waitlist_position": None}
 
@@ -354,7 +347,10 @@ def test_a_withdrawn_woman_who_applies_again_goes_to_the_end_of_the_waitlist(cli
     withdrawn(client, admin, first["enrolment_id"])
     assert waitlist(client, admin) == [behind[0].enrolment_id, behind[1].enrolment_id]
 
-    again = apply(client, dict(body, email="nuevo.correo@example.org"))  # the same document, a new email
+    # her coordinator registers her again: the same document is the same woman
+    coordinator = factory.coordinator("PE")
+    again = apply(client, application("PE", self_service=False, document=body["document"]),
+                  headers=coordinator.headers)
     assert again["participant_id"] == first["participant_id"]
     assert (again["status"], again["waitlist_position"]) == ("waitlisted", 3)
     assert waitlist(client, admin) == [behind[0].enrolment_id, behind[1].enrolment_id, again["enrolment_id"]]
@@ -413,10 +409,11 @@ def test_the_same_key_and_body_replays_the_first_answer(client, sessions):
 
 def test_the_same_key_with_another_body_is_a_conflict(client, sessions):
     key = {"Idempotency-Key": "solicitud-91bc"}
-    apply(client, application("PE"), headers=key)
+    body = application("PE")
+    apply(client, body, headers=key)
     before = row_counts(sessions)
 
-    response = client.post(f"{API}/applications", json=application("PE"), headers=key)
+    response = client.post(f"{API}/applications", json=dict(body, locality="Otra"), headers=key)
     assert error_of(response, 409) == "idempotency_key_reused"
     assert row_counts(sessions) == before
 
