@@ -13,6 +13,7 @@ from app.core.logging import RequestIdMiddleware, configure_logging
 from app.enrolment.router import router as enrolment_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
+from app.storage import storage_for
 
 API_PREFIX = "/api/v1"
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.storage = storage_for(settings)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router):

@@ -5,6 +5,7 @@ transaction that is rolled back. Tests that need real commits (concurrency) make
 """
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from app.cli import alembic_config
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.main import create_app
+from app.storage import Storage
 from tests.factories import Factory
 
 PG_URL = os.environ.get("CAMINOS_TEST_DATABASE_URL")
@@ -30,6 +32,8 @@ def make_test_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test", "database_url": url, "password_time_cost": 1, "password_memory_kib": 1024,
         "password_parallelism": 1, "application_rate_limit": 100_000, "log_json": False,
+        # never the working tree's var/; the `settings` fixture gives each session a directory of its own
+        "data_dir": Path(tempfile.gettempdir()) / f"caminos-test-data-{os.getpid()}",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -78,8 +82,8 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return make_test_settings(database_url)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_test_settings(database_url, data_dir=tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +111,13 @@ def sessions(app: FastAPI, engine: Engine) -> Iterator[sessionmaker[Session]]:
     yield factory
     transaction.rollback()
     connection.close()
+
+
+@pytest.fixture
+def storage(app: FastAPI) -> Storage:
+    """The app's file storage (a directory of the test session): files outlive the rolled-back rows."""
+    found: Storage = app.state.storage
+    return found
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ runner = CliRunner()
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    for name, value in {"CAMINOS_DATABASE_URL": url, "CAMINOS_PASSWORD_TIME_COST": "1",
+    for name, value in {"CAMINOS_DATABASE_URL": url, "CAMINOS_DATA_DIR": str(tmp_path / "data"),
+                        "CAMINOS_PASSWORD_TIME_COST": "1",
                         "CAMINOS_PASSWORD_MEMORY_KIB": "1024", "CAMINOS_PASSWORD_PARALLELISM": "1"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
