@@ -58,10 +58,10 @@ _BLOB_HEADERS = {
 def blob(request: Request, session: SessionDep, storage: StorageDep, sha256: Sha256) -> Response:
     """One media file, named by its SHA-256: no login, immutable, resumable with Range."""
     found = repository.blob(session, sha256)
-    # only files named by a blob row are public: the storage also holds what is not (yet) published
-    path = None if found is None else storage.path(found.sha256)
-    if found is None or path is None:
-        if found is not None:
-            logger.warning("blob %s has no file in the storage; run `caminos content load`", sha256)
+    if found is None:  # only files a blob row names are public: the storage also holds what is not published
+        raise NotFound()
+    path = storage.path(found.sha256)
+    if path is None:
+        logger.warning("blob %s has no file in the storage; run `caminos content load`", sha256)
         raise NotFound()
     return file_response(request, path, sha256=found.sha256, media_type=found.media_type, headers=_BLOB_HEADERS)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.content.service import load_modules
 from app.content.spec import LessonSpec, MediaSpec, ModuleSpec
 from app.core.db import make_engine, make_sessionmaker
-from app.storage import Storage, storage_for
+from app.storage import LocalStorage, Storage, storage_for
 from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
 from tests.factories import Factory
 from tests.live import live_server
@@ -147,6 +147,17 @@ def test_a_stored_file_that_no_content_names_is_not_served(client: TestClient, s
     sha = storage.put(b"\x89PNG\r\n\x1a\n un archivo que ninguna lecci\xc3\xb3n muestra")
     assert storage.exists(sha)
     response = client.get(f"/api/v1/blobs/{sha}")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_a_row_whose_file_is_missing_is_a_404_not_a_crash(client: TestClient, sessions: sessionmaker[Session],
+                                                          tmp_path: Path) -> None:
+    # an install upgraded past migration 0003 and not loaded again: rows, but no files in the app's storage
+    unloaded = PHOTO + b"sin cargar"
+    with sessions() as session, session.begin():
+        load_modules(session, LocalStorage(tmp_path), [module_showing(unloaded)])
+    response = client.get(f"/api/v1/blobs/{hashlib.sha256(unloaded).hexdigest()}")
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
 
