@@ -93,10 +93,12 @@ def content_load(
         for problem in invalid.problems:
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(1) from invalid
+    from app.storage import storage_for
+
     settings = get_settings()
     factory = make_sessionmaker(make_engine(settings.database_url))
     with factory() as session, session.begin():
-        for loaded in load_modules(session, specs):
+        for loaded in load_modules(session, storage_for(settings), specs):
             state = "versión nueva" if loaded.new_version else "sin cambios"
             typer.echo(f"  {loaded.slug}: v{loaded.number} {loaded.version[:12]} ({state})")
 

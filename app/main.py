@@ -14,6 +14,7 @@ from app.core.logging import RequestIdMiddleware, configure_logging
 from app.enrolment.router import router as enrolment_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
+from app.storage import storage_for
 
 API_PREFIX = "/api/v1"
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.storage = storage_for(settings)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     if settings.forwarded_allow_ips:

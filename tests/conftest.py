@@ -5,6 +5,7 @@ transaction that is rolled back. Tests that need real commits (concurrency) make
 """
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from app.cli import alembic_config
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.main import create_app
+from app.storage import Storage
 from tests.factories import Factory
 
 PG_URL = os.environ.get("CAMINOS_TEST_DATABASE_URL")
@@ -31,6 +33,8 @@ def make_test_settings(url: str, **overrides: object) -> Settings:
         "environment": "test", "database_url": url, "password_time_cost": 1, "password_memory_kib": 1024,
         "password_parallelism": 1, "application_rate_limit": 100_000, "log_json": False,
         "secret_key": "clave-de-pruebas-no-es-la-de-ejemplo",
+        # never the working tree's var/; the `settings` fixture gives each session a directory of its own
+        "data_dir": Path(tempfile.gettempdir()) / f"caminos-test-data-{os.getpid()}",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -79,8 +83,8 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return make_test_settings(database_url)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_test_settings(database_url, data_dir=tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +112,13 @@ def sessions(app: FastAPI, engine: Engine) -> Iterator[sessionmaker[Session]]:
     yield factory
     transaction.rollback()
     connection.close()
+
+
+@pytest.fixture
+def storage(app: FastAPI) -> Storage:
+    """The app's file storage (a directory of the test session): files outlive the rolled-back rows."""
+    found: Storage = app.state.storage
+    return found
 
 
 @pytest.fixture

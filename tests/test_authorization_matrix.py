@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from app.content.service import load_modules
 from app.content.spec import LessonSpec, MediaSpec, ModuleSpec
+from app.storage import Storage
 from tests.factories import Actor, Factory, application
 
 ROLES = (
@@ -173,7 +174,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/modules/{slug}/lessons/{lesson}"): Spec(
         bare(f"/api/v1/modules/{MODULE.slug}/lessons/{MODULE.lessons[0].slug}"), authenticated(200),
     ),
-    ("GET", "/api/v1/blobs/{sha256}"): Spec(bare(f"/api/v1/blobs/{IMAGE.sha256}"), authenticated(200)),
+    ("GET", "/api/v1/blobs/{sha256}"): Spec(bare(f"/api/v1/blobs/{IMAGE.sha256}"), everyone(200)),
     ("POST", "/api/v1/progress/events"): Spec(progress_events("events"), statuses(401, 200, 200, 403, 403, 403)),
     ("POST", "/api/v1/progress/import"): Spec(progress_events("import"), statuses(401, 200, 200, 403, 403, 403)),
     ("GET", "/api/v1/me/progress"): Spec(bare("/api/v1/me/progress"), statuses(401, 200, 200, 403, 403, 403)),
@@ -195,9 +196,9 @@ def path_pattern(template: str) -> re.Pattern[str]:
 
 
 @pytest.fixture
-def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session]) -> World:
+def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session], storage: Storage) -> World:
     with sessions() as session, session.begin():
-        load_modules(session, [MODULE])
+        load_modules(session, storage, [MODULE])
     return World(
         client=client,
         participant_self=factory.participant("PE"),

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import ROOT, cli
 from app.core.config import get_settings
-from app.models import ContentModule, Role, User
+from app.models import ContentBlob, ContentModule, Role, User
 
 runner = CliRunner()
 
@@ -17,7 +17,8 @@ runner = CliRunner()
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    for name, value in {"CAMINOS_DATABASE_URL": url, "CAMINOS_PASSWORD_TIME_COST": "1",
+    for name, value in {"CAMINOS_DATABASE_URL": url, "CAMINOS_DATA_DIR": str(tmp_path / "data"),
+                        "CAMINOS_PASSWORD_TIME_COST": "1",
                         "CAMINOS_PASSWORD_MEMORY_KIB": "1024", "CAMINOS_PASSWORD_PARALLELISM": "1"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -58,7 +59,7 @@ def test_users_create_refuses_bad_input_and_creates_nothing(database, arguments)
     assert count(database, select(func.count()).select_from(User)) == 0
 
 
-def test_content_load_loads_the_programme_and_is_idempotent(database):
+def test_content_load_loads_the_programme_and_is_idempotent(database, tmp_path):
     first = runner.invoke(cli, ["content", "load"])
     assert first.exit_code == 0, first.output
     assert first.output.count("versión nueva") == 6
@@ -66,6 +67,28 @@ def test_content_load_loads_the_programme_and_is_idempotent(database):
     assert again.exit_code == 0, again.output
     assert again.output.count("sin cambios") == 6
     assert count(database, select(func.count()).select_from(ContentModule)) == 6
+    # every image is a file in CAMINOS_DATA_DIR, named by its hash, one per blob row
+    files = {path.name for path in (tmp_path / "data" / "blobs").glob("*/*")}
+    engine = create_engine(database)
+    with engine.connect() as conn:
+        blobs = set(conn.execute(select(ContentBlob.sha256)).scalars())
+    engine.dispose()
+    assert blobs
+    assert files == blobs
+
+
+def test_a_symbolic_link_in_the_content_is_refused_and_nothing_loads(database, tmp_path):
+    content = tmp_path / "contenido"
+    shutil.copytree(ROOT / "modules_content", content)
+    image = next((content / "02-mi-emprendimiento-cultural" / "media").iterdir())
+    outside = tmp_path / image.name
+    image.rename(outside)
+    image.symlink_to(outside)
+    result = runner.invoke(cli, ["content", "load", str(content)])
+    assert result.exit_code == 1
+    assert f"02-mi-emprendimiento-cultural/media/{image.name}:1: Es un enlace simbólico" in result.output
+    assert count(database, select(func.count()).select_from(ContentModule)) == 0
+    assert not (tmp_path / "data").exists()
 
 
 def test_broken_content_names_the_file_and_line_and_loads_nothing(database, tmp_path):

@@ -10,10 +10,13 @@ Layout of one module::
     NN-<slug>/NN-<lesson>.md           lesson: YAML front matter between two "---" lines, then Markdown
     NN-<slug>/NN-<lesson>.quiz.yaml    optional quiz of the lesson with the same name
     NN-<slug>/media/*.svg|png|jpg|jpeg|webp
+
+Everything is a real file: a symbolic link anywhere in a module (or a linked module folder) is reported.
 """
 
 import difflib
 import hashlib
+import os
 import re
 import xml.parsers.expat
 from collections.abc import Callable, Hashable, Iterator
@@ -306,7 +309,25 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+_LINK_MESSAGE = ("Es un enlace simbólico (un acceso directo) y el contenido no puede tener enlaces: copie aquí el "
+                 "archivo o la carpeta real en lugar del enlace.")
+
+
+def _report_links(folder: Path, root: Path, report: _Report) -> None:
+    """Report every symbolic link in a module folder. A link could publish a file from outside the content
+    folder, and the folder must stay whole when it is copied or zipped; so nothing is read through one (the
+    readers below skip them) and, the problem being reported, nothing is loaded."""
+    for current, folders, files in os.walk(folder):  # does not descend into linked folders
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in sorted(folders + files):
+            path = Path(current) / name
+            if not name.startswith(".") and path.is_symlink():
+                report.add(_relative(path, root), 1, _LINK_MESSAGE)
+
+
 def _read_text(path: Path, file: str, report: _Report) -> str | None:
+    if path.is_symlink():
+        return None  # reported by _report_links
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -402,12 +423,16 @@ def _load_media(folder: Path, root: Path, report: _Report) -> dict[str, MediaSpe
     them is not also told the image is missing)."""
     media: dict[str, MediaSpec] = {}
     media_dir = folder / "media"
-    if not media_dir.is_dir():
+    if not media_dir.is_dir() or media_dir.is_symlink():
         return media
     for path in sorted(media_dir.iterdir()):
         if path.name.startswith("."):
             continue
         file = _relative(path, root)
+        if path.is_symlink():  # reported by _report_links; known by name, so a lesson showing it is not told more
+            key = f"media/{path.name}"
+            media[key] = MediaSpec(path=key, sha256="", media_type=MEDIA_TYPES.get(path.suffix.lower(), ""), data=b"")
+            continue
         if path.is_dir():
             report.add(file, 1, "Dentro de media/ no puede haber otras carpetas; deje las imágenes directamente "
                                 "en media/.")
@@ -715,11 +740,12 @@ def _load_module(folder: Path, number: str, folder_slug: str, root: Path,
     folder_file = _relative(folder, root)
     yaml_path = folder / "module.yaml"
     yaml_file = _relative(yaml_path, root)
+    _report_links(folder, root, report)
     media = _load_media(folder, root, report)
 
     header: _ModuleHeader | None = None
     values: dict[str, Any] = {}
-    if not yaml_path.is_file():
+    if not yaml_path.is_file() and not yaml_path.is_symlink():
         report.add(yaml_file, 1, "Falta el archivo module.yaml con slug, title, summary, order, estimated_minutes, "
                                  "required y objectives del módulo.")
     else:
@@ -793,7 +819,10 @@ def _module_files(folder: Path, root: Path,
         name, file = path.name, _relative(path, root)
         if name.startswith(".") or name == "module.yaml" or (name == "media" and path.is_dir()):
             continue
-        if path.is_dir():
+        # a link is reported by _report_links; a lesson or quiz is still known by its name (and not read), so
+        # that nothing else is reported about it
+        link = path.is_symlink()
+        if path.is_dir() and not link:
             report.add(file, 1, "Carpeta no reconocida: un módulo solo tiene module.yaml, lecciones NN-nombre.md, "
                                 "cuestionarios NN-nombre.quiz.yaml y la carpeta media/.")
             continue
@@ -802,6 +831,8 @@ def _module_files(folder: Path, root: Path,
             continue
         lesson = _LESSON_FILE.fullmatch(name)
         if lesson is None:
+            if link:
+                continue
             report.add(file, 1, "Nombre de archivo no reconocido: las lecciones se llaman NN-nombre.md y los "
                                 "cuestionarios NN-nombre.quiz.yaml (dos cifras, un guion y el nombre en minúsculas "
                                 "sin tildes, con guiones en lugar de espacios), por ejemplo 01-bienvenida.md.")
@@ -832,6 +863,9 @@ def load_content(root: Path) -> list[ModuleSpec]:
         if folder.name.startswith(".") or not folder.is_dir():
             continue  # a README next to the modules is fine
         found = True
+        if folder.is_symlink():
+            report.add(folder.name, 1, _LINK_MESSAGE)
+            continue
         match = _MODULE_DIR.fullmatch(folder.name)
         if match is None:
             report.add(folder.name, 1, "El nombre de la carpeta del módulo debe tener la forma NN-nombre: dos "

@@ -12,6 +12,7 @@ from app.content.spec import ModuleSpec, QuizSpec, quiz_from_document
 from app.core.base import utcnow
 from app.core.errors import NotFound
 from app.models import ContentBlob, ContentModule, ModuleVersion
+from app.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -22,14 +23,20 @@ class LoadedModule:
     new_version: bool
 
 
-def load_modules(session: Session, specs: list[ModuleSpec]) -> list[LoadedModule]:
-    """Store each module; unchanged content is a no-op, changed content a new version (earlier ones are kept)."""
+def load_modules(session: Session, storage: Storage, specs: list[ModuleSpec]) -> list[LoadedModule]:
+    """Store each module; unchanged content is a no-op, changed content a new version (earlier ones are kept).
+
+    Every media file is written to the storage before its row is added (so before the caller commits), also
+    when the row already exists: loading again restores a file the storage lost (or never had, after the
+    migration that moved blobs out of the database) without changing the database."""
     report = []
     for spec in specs:
         for media in spec.media:
+            stored = storage.put(media.data)
+            if stored != media.sha256:  # the loader hashed the same bytes; a mismatch would publish wrong ones
+                raise ValueError(f"{spec.slug}/{media.path}: stored as {stored}, expected {media.sha256}")
             if repository.blob(session, media.sha256) is None:
-                session.add(ContentBlob(sha256=media.sha256, media_type=media.media_type, size=len(media.data),
-                                        data=media.data))
+                session.add(ContentBlob(sha256=media.sha256, media_type=media.media_type, size=len(media.data)))
         version = spec.content_hash()
         module = repository.module_by_slug(session, spec.slug)
         if module is None:

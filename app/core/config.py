@@ -1,6 +1,7 @@
 """Settings read from the environment (prefix ``CAMINOS_``)."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
@@ -15,6 +16,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/caminos.db"
+    # files (lesson media, later packages and PDFs) live in <data_dir>/blobs; relative like the SQLite default
+    data_dir: Path = Path("var")
     secret_key: str = PLACEHOLDER_SECRET
     public_base_url: str = "http://127.0.0.1:8000"
     token_lifetime_minutes: int = 60 * 24 * 7

@@ -69,6 +69,15 @@ class PayloadTooLarge(AppError):
     status_code, code = 413, "payload_too_large"
 
 
+class RangeNotSatisfiable(AppError):
+    """416: the requested byte range starts past the end of the file, whose size the header tells."""
+
+    status_code, code = 416, "range_not_satisfiable"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(headers={"Content-Range": f"bytes */{size}"})
+
+
 class NotEligible(AppError):
     status_code, code = 422, "not_eligible"
 
@@ -205,7 +214,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the error statuses a route can answer."""
     descriptions = {
         400: "Solicitud mal formada", 401: "No autenticada", 403: "Sin permiso", 404: "No encontrado",
-        409: "Conflicto", 413: "Demasiado grande", 422: "Datos no válidos", 429: "Demasiados intentos",
+        409: "Conflicto", 413: "Demasiado grande", 416: "Rango no disponible", 422: "Datos no válidos",
+        429: "Demasiados intentos",
         503: "No disponible",
     }
     return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}

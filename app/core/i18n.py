@@ -23,6 +23,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "Too many attempts. Wait a moment and try again.",
     },
     "database_unavailable": {"es": "La base de datos no responde.", "en": "The database does not answer."},
+    "range_not_satisfiable": {
+        "es": "El rango pedido está fuera del archivo; pida el archivo desde un byte menor que su tamaño.",
+        "en": "The requested range is outside the file; ask from a byte below its size.",
+    },
     # auth
     "invalid_credentials": {"es": "Usuario o contraseña incorrectos.", "en": "Wrong username or password."},
     "invalid_activation_code": {

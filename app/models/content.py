@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.base import Base, utcnow
@@ -36,11 +36,11 @@ class ModuleVersion(Base):
 
 
 class ContentBlob(Base):
-    """A media file, addressed by its SHA-256: immutable, shared by every version that shows it."""
+    """A media file, addressed by its SHA-256: immutable, shared by every version that shows it. Its bytes are
+    in the file storage (``app.storage``) under the same name; a row is what makes a stored file public."""
 
     __tablename__ = "content_blob"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     media_type: Mapped[str] = mapped_column(String(60))
     size: Mapped[int]
-    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -24,6 +24,7 @@ from app.content.service import load_modules
 from app.content.spec import ModuleSpec
 from app.core.db import make_engine, make_sessionmaker
 from app.models import Country, LessonProgress, ModuleCompletion, Participant, ProgressEvent
+from app.storage import storage_for
 from tests.benchmarks.harness import ROOT, Latencies, fresh_database, service
 from tests.conftest import make_test_settings
 from tests.factories import Factory
@@ -145,7 +146,7 @@ def run_on(kind: str) -> dict[str, Any]:
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         with sessions() as session, session.begin():
-            load_modules(session, specs)
+            load_modules(session, storage_for(settings), specs)
         tokens = participants(sessions, settings, 220 + 16)
         with sessions() as session:
             participant_ids = list(session.scalars(select(Participant.id).order_by(Participant.id)))

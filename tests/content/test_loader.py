@@ -315,6 +315,52 @@ def test_yaml_line_numbers_follow_the_front_matter(tmp_path: Path) -> None:
     assert_problem(problems_of(root), LESSON, 2, "comillas")
 
 
+# --- symbolic links: content must be real files inside the content folder ---------------------------------------
+
+
+def link_to_outside(root: Path, name: str, outside: Path) -> None:
+    """Moves ``name`` out of the content folder and leaves a symbolic link to it in its place."""
+    outside.mkdir(exist_ok=True)
+    target = outside / Path(name).name
+    (root / name).rename(target)
+    (root / name).symlink_to(target)
+
+
+def test_linked_lesson_and_image_are_refused_and_nothing_loads(tmp_path: Path) -> None:
+    root = build(tmp_path / "contenido")
+    link_to_outside(root, LESSON, tmp_path / "fuera")
+    link_to_outside(root, SVG, tmp_path / "fuera")
+    problems = problems_of(root)
+    # the two links and nothing else (their lesson, quiz and image are not also reported as missing)
+    assert sorted((p.file, p.line) for p in problems) == [(LESSON, 1), (SVG, 1)]
+    for problem in problems:
+        assert "enlace simbólico" in problem.message
+        assert str(problem).startswith(f"{problem.file}:1: Es un enlace simbólico")
+
+
+def test_a_link_anywhere_in_the_module_is_refused(tmp_path: Path) -> None:
+    root = build(tmp_path / "contenido")
+    outside = tmp_path / "fuera"
+    outside.mkdir()
+    (outside / "notas.txt").write_text("de otra carpeta", encoding="utf-8")
+    (root / MODULE / "notas.txt").symlink_to(outside / "notas.txt")
+    (root / MODULE / "media" / "roto.svg").symlink_to(outside / "no-existe.svg")  # a broken link
+    link_to_outside(root, MODULE_YAML, outside)
+    problems = problems_of(root)
+    assert sorted(p.file for p in problems) == [f"{MODULE}/media/roto.svg", MODULE_YAML, f"{MODULE}/notas.txt"]
+    assert all("enlace simbólico" in p.message for p in problems)
+
+
+def test_a_linked_module_folder_is_refused(tmp_path: Path) -> None:
+    elsewhere = build(tmp_path / "otro-lugar")
+    root = tmp_path / "contenido"
+    root.mkdir()
+    (root / MODULE).symlink_to(elsewhere / MODULE, target_is_directory=True)
+    problems = problems_of(root)
+    assert [(p.file, p.line) for p in problems] == [(MODULE, 1)]
+    assert "enlace simbólico" in problems[0].message
+
+
 # --- the sanitiser and the SVG check on their own ---------------------------------------------------------------
 
 SHA = "0" * 64

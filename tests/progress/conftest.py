@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.service import load_modules
 from app.content.spec import LessonSpec, ModuleSpec, OptionSpec, QuestionSpec, QuizSpec
+from app.storage import Storage
 
 
 def option(option_id: str, correct: bool = False) -> OptionSpec:
@@ -62,6 +63,7 @@ class Catalogue:
     """The loaded programme, and what a test needs to talk about it."""
 
     sessions: sessionmaker[Session]
+    storage: Storage
     specs: dict[str, ModuleSpec]
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -79,7 +81,7 @@ class Catalogue:
     def load(self, *specs: ModuleSpec) -> dict[str, str]:
         """Loads (new versions of) modules; returns slug → the version now current."""
         with self.sessions() as session, session.begin():
-            loaded = load_modules(session, list(specs))
+            loaded = load_modules(session, self.storage, list(specs))
         for item, spec in zip(loaded, specs, strict=True):
             self.specs[spec.slug] = spec
             self.versions[spec.slug] = item.version
@@ -90,7 +92,7 @@ class Catalogue:
 
 
 @pytest.fixture
-def catalogue(sessions: sessionmaker[Session]) -> Catalogue:
-    cat = Catalogue(sessions=sessions, specs={})
+def catalogue(sessions: sessionmaker[Session], storage: Storage) -> Catalogue:
+    cat = Catalogue(sessions=sessions, storage=storage, specs={})
     cat.load(*programme())
     return cat

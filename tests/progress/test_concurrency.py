@@ -13,6 +13,7 @@ import pytest
 
 from app.content.service import load_modules
 from app.core.db import make_engine, make_sessionmaker
+from app.storage import storage_for
 from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
 from tests.factories import application
 from tests.live import live_server, run_at_once
@@ -31,7 +32,7 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     with sessions() as session, session.begin():
-        load_modules(session, programme())
+        load_modules(session, storage_for(settings), programme())
     try:
         with live_server(settings) as base_url, httpx.Client(base_url=base_url, timeout=60) as http:
             body = application("PE")
