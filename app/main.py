@@ -10,7 +10,7 @@ from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
 from app.core.errors import ServiceUnavailable, error_responses, install_error_handlers
-from app.core.http import Utf8QueryStringMiddleware, require_json_content_type
+from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
 from app.enrolment.router import router as enrolment_router
@@ -43,6 +43,17 @@ def readyz(factory: SessionFactoryDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
+def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
+    """The quotas of the throttled routes, as ``RateLimit-Policy`` values (q: attempts, w: window in seconds)."""
+    window = settings.throttle_window_minutes * 60
+    return {
+        ("POST", f"{API_PREFIX}/auth/token"): (f'"account";q={settings.login_failures_per_account};w={window}, '
+                                              f'"address";q={settings.login_failures_per_address};w={window}'),
+        ("POST", f"{API_PREFIX}/auth/activate"): f'"address";q={settings.activation_failures_per_address};w={window}',
+        ("POST", f"{API_PREFIX}/applications"): f'"address";q={settings.application_rate_limit};w=3600',
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.json_logs)
@@ -59,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
     app.add_middleware(Utf8QueryStringMiddleware)
+    app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
     app.add_middleware(RequestIdMiddleware)
     # outermost, so that error answers carry the CORS headers too and a browser can read them. Bearer tokens
     # only: no credentials mode, so cookies never ride along to another origin.

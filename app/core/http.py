@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import UnsupportedMediaType, localised
 from app.core.i18n import request_locale, translate
@@ -74,3 +74,28 @@ async def require_json_content_type(request: Request) -> None:
     has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
     if expected and has_body and not _acceptable(request.headers.get("content-type", ""), expected):
         raise UnsupportedMediaType("form_expected" if expected in _FORM_TYPES else "unsupported_media_type")
+
+
+class RateLimitPolicyMiddleware:
+    """Sends ``RateLimit-Policy`` (IETF draft-ietf-httpapi-ratelimit-headers) on every answer of a throttled route,
+    so that a client knows the quota before it hits it. ``policies``: (method, path) → header value."""
+
+    def __init__(self, app: ASGIApp, policies: dict[tuple[str, str], str]) -> None:
+        self.app = app
+        self.policies = policies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        policy = self.policies.get((scope.get("method", ""), scope.get("path", "")))
+        if scope["type"] != "http" or policy is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"ratelimit-policy" for name, _ in headers):
+                    headers.append((b"ratelimit-policy", policy.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
