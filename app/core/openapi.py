@@ -154,6 +154,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 # `{}` first: anonymous is a valid way to call it (a woman applying by herself)
                 operation["security"] = [{}, {"OAuth2PasswordBearer": []}]
             responses = operation.get("responses", {})
+            for response in responses.values():
+                for media_type, content in response.get("content", {}).items():
+                    if not media_type.endswith("json") and not content.get("schema"):
+                        # a file: generators need a schema to type the answer as bytes
+                        content["schema"] = {"type": "string", "format": "binary"}
             if "429" in responses:
                 responses["429"].setdefault("headers", {}).update(THROTTLED_HEADERS)
                 for status, response in responses.items():
