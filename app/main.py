@@ -9,6 +9,7 @@ from app.auth.router import router as auth_router
 from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
+from app.core.docs import install_docs
 from app.core.errors import ServiceUnavailable, error_responses, install_error_handlers
 from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Inscripción con cupos por país, módulos, progreso sin conexión y certificados.",
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served by install_docs with local files
+        redoc_url=None,
         dependencies=[Depends(require_json_content_type)],
     )
     engine = make_engine(settings.database_url)
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
     install_openapi(app)
+    install_docs(app)
     return app
 
 
