@@ -2,30 +2,40 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+PORT ?= 8000
 export CAMINOS_DATABASE_URL ?= sqlite:///var/caminos.db
 
 .PHONY: run test install lint typecheck migrations-check pytest bench clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+# what the service needs to run, nothing of the toolchain
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+# the dev extra: pytest, ruff, mypy, schemathesis, the client generator, Playwright
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $(DEV_STAMP) $(RUN_STAMP)
 
-install: $(STAMP)
+install: $(RUN_STAMP)
 
-## Set everything up and serve on SQLite with demo content at http://127.0.0.1:8000 (docs at /docs).
-run: install
+## Set everything up and serve on SQLite with demo content at http://127.0.0.1:$(PORT) (docs at /docs).
+run: $(RUN_STAMP)
 	mkdir -p var
 	$(BIN)/caminos db upgrade
 	$(BIN)/caminos content load
 	$(BIN)/caminos demo
-	$(BIN)/caminos serve --host 127.0.0.1 --port 8000
+	$(BIN)/caminos serve --host 127.0.0.1 --port $(PORT)
 
 ## Install the dev tools and run every check: ruff, mypy, alembic check, pytest (SQLite, and PostgreSQL when
 ## CAMINOS_TEST_DATABASE_URL is set).
-test: install lint typecheck migrations-check pytest
+test: $(DEV_STAMP) lint typecheck migrations-check pytest
 
 lint:
 	$(BIN)/ruff check app tests migrations
@@ -46,7 +56,7 @@ pytest:
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## Benchmarks (against PostgreSQL at CAMINOS_BENCH_DATABASE_URL, default the local server).
-bench: install
+bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.benchmarks.run
 
 clean:

@@ -1,7 +1,8 @@
 """The application: routers, error handlers and middleware. ``uvicorn app.main:app`` serves it."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
+from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.audit.router import router as audit_router
@@ -9,14 +10,21 @@ from app.auth.router import router as auth_router
 from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
+from app.core.docs import install_docs
 from app.core.errors import ServiceUnavailable, error_responses, install_error_handlers
+from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
+from app.core.openapi import install_openapi, operation_id
 from app.enrolment.router import router as enrolment_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
 from app.storage import storage_for
 
 API_PREFIX = "/api/v1"
+# what the website's front end sends, and what it needs to read back (a browser hides other response headers)
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"]
+CORS_EXPOSED_HEADERS = ["Retry-After", "X-Request-ID", "ETag", "Content-Range", "Content-Language",
+                        "RateLimit", "RateLimit-Policy"]
 
 health = APIRouter(tags=["health"])
 
@@ -38,13 +46,30 @@ def readyz(factory: SessionFactoryDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
+def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
+    """The quotas of the throttled routes, as ``RateLimit-Policy`` values (q: attempts, w: window in seconds)."""
+    window = settings.throttle_window_minutes * 60
+    return {
+        ("POST", f"{API_PREFIX}/auth/token"): (
+            f'"account";q={settings.login_failures_per_account};w={window}, '
+            f'"account_total";q={settings.login_failures_per_account_total};w={window}, '
+            f'"address";q={settings.login_failures_per_address};w={window}'),
+        ("POST", f"{API_PREFIX}/auth/activate"): f'"address";q={settings.activation_failures_per_address};w={window}',
+        ("POST", f"{API_PREFIX}/applications"): f'"address";q={settings.application_rate_limit};w=3600',
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_json)
+    configure_logging(settings.json_logs)
     app = FastAPI(
         title="Caminos de Saberes",
         version="1.0.0",
         description="Inscripción con cupos por país, módulos, progreso sin conexión y certificados.",
+        generate_unique_id_function=operation_id,
+        docs_url=None,  # served by install_docs with local files
+        redoc_url=None,
+        dependencies=[Depends(require_json_content_type)],
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings
@@ -52,13 +77,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.storage = storage_for(settings)
     install_error_handlers(app)
+    app.add_middleware(Utf8QueryStringMiddleware)
+    app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
     app.add_middleware(RequestIdMiddleware)
     if settings.forwarded_allow_ips:
         # the client's address as the trusted proxy saw it; a forged header from anyone else is ignored
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    # outermost, so that error answers carry the CORS headers too and a browser can read them. Bearer tokens
+    # only: no credentials mode, so cookies never ride along to another origin.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        allow_credentials=False,
+        max_age=600,
+    )
     for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
+    install_openapi(app)
+    install_docs(app)
     return app
 
 

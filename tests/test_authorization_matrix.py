@@ -36,7 +36,7 @@ PASSWORD = "clave-segura-123"  # the factories' password
 _emails = itertools.count(1)
 
 # FastAPI's own documentation routes: served to everyone, not part of the API contract
-DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/docs/assets/{name}"}
 
 
 @dataclass

@@ -39,7 +39,7 @@ class MeOut(BaseModel):
     id: int
     username: str
     role: Role
-    country: str | None
+    country: Literal["PE", "CL", "CO", "MX"] | None
     full_name: str
     locale: str
     participant_id: int | None
@@ -82,7 +82,7 @@ class UserOut(BaseModel):
     username: str
     email: str | None
     role: Role
-    country: str | None = Field(validation_alias="country_code")
+    country: Literal["PE", "CL", "CO", "MX"] | None = Field(validation_alias="country_code")
     full_name: str
     active: bool
 

@@ -49,11 +49,13 @@ def login(
     # Per account *and* address: anyone can type a participant code, so a per-account lock alone would let
     # one person lock out all 200 women; the owner logging in from her own phone is not held back by guesses
     # from elsewhere. The higher cap per account bounds guesses spread over many addresses.
-    own_address = throttle.Limit(f"login:account:{account}:{address}", settings.login_failures_per_account, window)
+    own_address = throttle.Limit(f"login:account:{account}:{address}", settings.login_failures_per_account, window,
+                                 "account")
     hits = throttle.take(factory, [
-        throttle.Limit(f"login:address:{address}", settings.login_failures_per_address, window),
+        throttle.Limit(f"login:address:{address}", settings.login_failures_per_address, window, "address"),
         own_address,
-        throttle.Limit(f"login:account:{account}", settings.login_failures_per_account_total, window),
+        throttle.Limit(f"login:account:{account}", settings.login_failures_per_account_total, window,
+                       "account_total"),
     ])
     # an unknown username is checked against a dummy hash: it costs the same time as a wrong password
     if not verify_password(settings, password, stored_hash) or not active or user_id is None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Request, Response
 from app.content import repository, service
 from app.content.dependencies import StudyAccess
 from app.content.schemas import LessonOut, ModuleDetail, ModuleSummary
+from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import NotFound, error_responses
 from app.core.files import file_response
@@ -30,8 +31,8 @@ def module_detail(session: SessionDep, _reader: StudyAccess, slug: Slug) -> Modu
 
 @router.get("/modules/{slug}/lessons/{lesson}", response_model=LessonOut,
             responses=error_responses(401, 403, 404, 422))
-def lesson(session: SessionDep, _reader: StudyAccess, slug: Slug, lesson: Slug) -> LessonOut:
-    return service.lesson(session, slug, lesson)
+def lesson(session: SessionDep, settings: SettingsDep, _reader: StudyAccess, slug: Slug, lesson: Slug) -> LessonOut:
+    return service.lesson(session, slug, lesson, settings.public_base_url)
 
 
 _MEDIA: dict[str, dict[str, object]] = {"image/svg+xml": {}, "image/png": {}, "image/jpeg": {}, "image/webp": {}}

@@ -1,5 +1,6 @@
 """Loading validated content into the database, and reading it back for learners."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +98,17 @@ def lesson_of(document: dict[str, Any], lesson_slug: str) -> dict[str, Any] | No
     return next((lesson for lesson in document["lessons"] if lesson["slug"] == lesson_slug), None)
 
 
-def lesson(session: Session, slug: str, lesson_slug: str) -> LessonOut:
+# the loader writes blob addresses relative to this service (app/content/loader.py BLOB_PREFIX)
+_RELATIVE_BLOB = re.compile(r'(\s(?:src|href)=")(/api/v1/blobs/[0-9a-f]{64}")')
+
+
+def absolute_blob_urls(html: str, base_url: str) -> str:
+    """Lesson HTML as served: the website shows it on its own host, where ``/api/v1/blobs/…`` is not ours. The
+    stored HTML (and so the module's version hash) keeps the relative form: a new base URL is no new content."""
+    return _RELATIVE_BLOB.sub(lambda m: m.group(1) + base_url.rstrip("/") + m.group(2), html)
+
+
+def lesson(session: Session, slug: str, lesson_slug: str, base_url: str | None = None) -> LessonOut:
     module, version = current_version(session, slug)
     found = lesson_of(version.document, lesson_slug)
     if found is None:
@@ -105,7 +116,8 @@ def lesson(session: Session, slug: str, lesson_slug: str) -> LessonOut:
     quiz = found["quiz"]
     return LessonOut(
         slug=found["slug"], title=found["title"], module=module.slug, version=version.version,
-        estimated_minutes=found["estimated_minutes"], required=found["required"], html=found["html"],
+        estimated_minutes=found["estimated_minutes"], required=found["required"],
+        html=absolute_blob_urls(found["html"], base_url) if base_url else found["html"],
         quiz=None if quiz is None else QuizOut(
             pass_mark=quiz["pass_mark"],
             questions=[QuestionOut(id=q["id"], kind=q["kind"], prompt=q["prompt"],

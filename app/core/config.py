@@ -1,14 +1,30 @@
 """Settings read from the environment (prefix ``CAMINOS_``)."""
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
+# front ends run locally while developing (Vite, Next/CRA, a static server); never allowed elsewhere by default
+DEVELOPMENT_CORS_ORIGINS = (
+    "http://localhost:3000", "http://127.0.0.1:3000", "http://localhost:5173", "http://127.0.0.1:5173",
+    "http://localhost:8080", "http://127.0.0.1:8080",
+)
+
+
+def _origin_problem(origin: str) -> str | None:
+    if origin in ("*", "null"):
+        return f"{origin!r} is not allowed: list each website origin explicitly (for example https://alianzapacifico.net)"
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+        return f"{origin!r} is not an origin: scheme://host[:port], with no path and no trailing slash"
+    return None
 
 
 class Settings(BaseSettings):
@@ -33,10 +49,44 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     password_parallelism: int = 4
-    log_json: bool = True
+    # None: JSON lines in production, readable lines elsewhere
+    log_json: bool | None = None
     # addresses of the reverse proxies whose X-Forwarded-For is believed (none by default: the socket's peer
     # is the client); throttling keys on the client address this gives
-    forwarded_allow_ips: list[str] = []
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
+    # origins whose pages may call the API from a browser; None: the local dev origins in development, none otherwise
+    cors_origins: Annotated[list[str] | None, NoDecode] = None
+
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        """A JSON list or comma-separated values (``CAMINOS_CORS_ORIGINS=https://a.org,https://b.org``)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        problems = [p for p in map(_origin_problem, value) if p]
+        if problems:
+            raise ValueError("CAMINOS_CORS_ORIGINS: " + "; ".join(problems))
+        return [origin.lower() for origin in value]
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return list(DEVELOPMENT_CORS_ORIGINS) if self.environment == "development" else []
+
+    @property
+    def json_logs(self) -> bool:
+        return self.environment == "production" if self.log_json is None else self.log_json
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":

@@ -1,5 +1,6 @@
 """Domain errors carry their HTTP status; one set of handlers turns every error into the API's JSON shape."""
 
+import enum
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -11,9 +12,48 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.i18n import FIELD_MESSAGES, MESSAGES, REASONS, Locale, request_locale, translate
+from app.core.i18n import FIELD_MESSAGES, MESSAGES, REASONS, Locale, request_locale, translate, wait_text
 
 logger = logging.getLogger("caminos.errors")
+
+
+class ErrorCode(enum.StrEnum):
+    """Every value of an error body's ``error``: clients switch on these, so they are an enum in the schema
+    (tests/test_openapi.py checks that every code raised in app/ is listed)."""
+
+    BAD_REQUEST = "bad_request"
+    INVALID_JSON = "invalid_json"
+    EVENTS_LIST_REQUIRED = "events_list_required"
+    INVALID_DEVICE_ID = "invalid_device_id"
+    INVALID_QUERY_STRING = "invalid_query_string"
+    INVALID_ACTIVATION_CODE = "invalid_activation_code"
+    NOT_AUTHENTICATED = "not_authenticated"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    EMAIL_TAKEN = "email_taken"
+    DUPLICATE_APPLICATION = "duplicate_application"
+    ALREADY_WITHDRAWN = "already_withdrawn"
+    INVALID_TRANSITION = "invalid_transition"
+    CAPACITY_BELOW_ENROLLED = "capacity_below_enrolled"
+    LAST_ADMIN = "last_admin"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    NOT_ELIGIBLE = "not_eligible"
+    INVALID_INPUT = "invalid_input"
+    THROTTLED = "throttled"
+    INTERNAL_ERROR = "internal_error"
+    UNAVAILABLE = "unavailable"
+
+
+def localised(locale: Locale) -> dict[str, str]:
+    """Headers of an answer whose text depends on ``Accept-Language``."""
+    return {"Content-Language": locale, "Vary": "Accept-Language"}
 
 
 class AppError(Exception):
@@ -78,6 +118,10 @@ class RangeNotSatisfiable(AppError):
         super().__init__(headers={"Content-Range": f"bytes */{size}"})
 
 
+class UnsupportedMediaType(AppError):
+    status_code, code = 415, "unsupported_media_type"
+
+
 class NotEligible(AppError):
     status_code, code = 422, "not_eligible"
 
@@ -93,10 +137,19 @@ class InvalidInput(AppError):
 
 
 class Throttled(AppError):
+    """429 saying how long to wait, with ``Retry-After`` and the IETF ``RateLimit`` headers
+    (draft-ietf-httpapi-ratelimit-headers: ``RateLimit-Policy: "login";q=5;w=900``, ``RateLimit: "login";r=0;t=840``).
+    """
+
     status_code, code = 429, "throttled"
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__("throttled", headers={"Retry-After": str(max(1, retry_after_seconds))})
+    def __init__(self, retry_after_seconds: int, *, limit: int | None = None, window_seconds: int | None = None,
+                 policy: str = "default") -> None:
+        self.retry_after = max(1, int(retry_after_seconds))
+        headers = {"Retry-After": str(self.retry_after), "RateLimit": f'"{policy}";r=0;t={self.retry_after}'}
+        if limit is not None and window_seconds is not None:
+            headers["RateLimit-Policy"] = f'"{policy}";q={limit};w={window_seconds}'
+        super().__init__("throttled", headers=headers)
 
 
 class ServiceUnavailable(AppError):
@@ -111,7 +164,7 @@ class FieldError(BaseModel):
 class ErrorBody(BaseModel):
     """Every error answer: a stable code, a localised text, and per-code extras."""
 
-    error: str
+    error: ErrorCode
     detail: str
     fields: list[FieldError] | None = None
     reasons: list[str] | None = None
@@ -158,12 +211,14 @@ def _app_error(request: Request, exc: Exception) -> JSONResponse:
         }
     else:
         code = getattr(exc, "specific_code", exc.code)
-        body = {"error": code, "detail": translate(exc.message_key, locale), **exc.extra}
+        detail = wait_text(exc.retry_after, locale) if isinstance(exc, Throttled) else translate(exc.message_key,
+                                                                                                  locale)
+        body = {"error": code, "detail": detail, **exc.extra}
         if isinstance(exc, NotEligible):
             body["reason_details"] = [
                 {"field": r, "message": translate(r, locale, REASONS)} for r in exc.extra.get("reasons", [])
             ]
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(body, status_code=exc.status_code, headers={**(exc.headers or {}), **localised(locale)})
 
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -173,9 +228,9 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errors):
         return JSONResponse(
             {"error": "invalid_json", "detail": translate("json_invalid", locale, FIELD_MESSAGES)},
-            status_code=400,
+            status_code=400, headers=localised(locale),
         )
-    return JSONResponse(invalid_input_body(errors, locale), status_code=422)
+    return JSONResponse(invalid_input_body(errors, locale), status_code=422, headers=localised(locale))
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -185,14 +240,15 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         # FastAPI answers a body that is not even text with a bare 400: it is not JSON either
         return JSONResponse(
             {"error": "invalid_json", "detail": translate("json_invalid", locale, FIELD_MESSAGES)},
-            status_code=400,
+            status_code=400, headers=localised(locale),
         )
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden"}
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden",
+             413: "payload_too_large", 415: "unsupported_media_type"}
     code = codes.get(exc.status_code, "bad_request")
     return JSONResponse(
         {"error": code, "detail": translate(code, locale)},
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers={**(getattr(exc, "headers", None) or {}), **localised(locale)},
     )
 
 
@@ -200,7 +256,7 @@ def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     locale = request_locale(request)
     return JSONResponse({"error": "internal_error", "detail": translate("internal_error", locale)},
-                        status_code=500)
+                        status_code=500, headers=localised(locale))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -214,8 +270,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the error statuses a route can answer."""
     descriptions = {
         400: "Solicitud mal formada", 401: "No autenticada", 403: "Sin permiso", 404: "No encontrado",
-        409: "Conflicto", 413: "Demasiado grande", 416: "Rango no disponible", 422: "Datos no válidos",
-        429: "Demasiados intentos",
-        503: "No disponible",
+        409: "Conflicto", 413: "Demasiado grande", 415: "El cuerpo no es JSON", 416: "Rango no disponible",
+        422: "Datos no válidos", 429: "Demasiados intentos", 503: "No disponible",
     }
     return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}

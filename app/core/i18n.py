@@ -22,6 +22,18 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "Demasiados intentos. Espere un momento e intente de nuevo.",
         "en": "Too many attempts. Wait a moment and try again.",
     },
+    "unsupported_media_type": {
+        "es": "El cuerpo debe enviarse como JSON (Content-Type: application/json).",
+        "en": "The body must be sent as JSON (Content-Type: application/json).",
+    },
+    "form_expected": {
+        "es": "El cuerpo debe enviarse como formulario (application/x-www-form-urlencoded).",
+        "en": "The body must be sent as a form (application/x-www-form-urlencoded).",
+    },
+    "invalid_query_string": {
+        "es": "La dirección tiene caracteres que no son UTF-8.",
+        "en": "The address holds characters that are not UTF-8.",
+    },
     "database_unavailable": {"es": "La base de datos no responde.", "en": "The database does not answer."},
     "range_not_satisfiable": {
         "es": "El rango pedido está fuera del archivo; pida el archivo desde un byte menor que su tamaño.",
@@ -217,6 +229,58 @@ REASONS: dict[str, dict[Locale, str]] = {
         "en": "Some internet access is needed to follow the modules.",
     },
 }
+
+
+# Why a progress event was not recorded, for the person (or the app) syncing it.
+EVENT_REASONS: dict[str, dict[Locale, str]] = {
+    "malformed": {"es": "El evento no es un objeto JSON.", "en": "The event is not a JSON object."},
+    "invalid_event_id": {"es": "El identificador del evento debe ser un UUID.", "en": "The event id must be a UUID."},
+    "unknown_type": {
+        "es": "Tipo de evento desconocido (lesson_viewed, lesson_completed o quiz_submitted).",
+        "en": "Unknown event type (lesson_viewed, lesson_completed or quiz_submitted).",
+    },
+    "unknown_module": {"es": "El módulo no existe.", "en": "The module does not exist."},
+    "unknown_version": {
+        "es": "Esa versión del módulo no existe.",
+        "en": "That version of the module does not exist.",
+    },
+    "unknown_lesson": {
+        "es": "La lección no existe en esa versión del módulo.",
+        "en": "The lesson does not exist in that version of the module.",
+    },
+    "invalid_occurred_at": {
+        "es": "La fecha del evento debe ser RFC 3339 con zona horaria, por ejemplo 2026-03-01T10:00:00Z.",
+        "en": "The event time must be RFC 3339 with an offset, e.g. 2026-03-01T10:00:00Z.",
+    },
+    "invalid_payload": {"es": "El contenido del evento debe ser un objeto.", "en": "The payload must be an object."},
+    "invalid_seconds": {
+        "es": "Los segundos de lectura deben ser un número entero no negativo.",
+        "en": "The seconds read must be a non-negative whole number.",
+    },
+    "lesson_has_no_quiz": {"es": "Esta lección no tiene cuestionario.", "en": "This lesson has no quiz."},
+    "invalid_answers": {
+        "es": "Las respuestas no corresponden a las preguntas del cuestionario.",
+        "en": "The answers do not match the quiz's questions.",
+    },
+    "different_content": {
+        "es": "Ya se registró otro evento con este identificador; este no cambió nada.",
+        "en": "Another event was already recorded with this id; this one changed nothing.",
+    },
+}
+
+
+def wait_text(seconds: int, locale: Locale) -> str:
+    """'Intente de nuevo en 15 minutos': a wait a person can act on, rounded up."""
+    if seconds < 60:
+        unit_es, unit_en, amount = ("segundo", "second", max(1, seconds))
+    elif seconds < 2 * 3600:
+        unit_es, unit_en, amount = ("minuto", "minute", -(-seconds // 60))
+    else:
+        unit_es, unit_en, amount = ("hora", "hour", -(-seconds // 3600))
+    plural = "" if amount == 1 else "s"
+    if locale == "en":
+        return f"Too many attempts. Try again in {amount} {unit_en}{plural}."
+    return f"Demasiados intentos. Intente de nuevo en {amount} {unit_es}{plural}."
 
 
 def parse_locale(accept_language: str | None) -> Locale:

@@ -28,6 +28,11 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """``EnrolmentPage``, not ``Page_EnrolmentOut_``: the name generated clients give the class."""
+        return str(getattr(params[0], "__name__", "Item")).removesuffix("Out") + "Page"
+
 
 def count(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

@@ -57,7 +57,8 @@ class ApplicationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    country: str = Field(min_length=2, max_length=2)
+    # validated below for a clearer message than an enum's; the schema still lists the codes
+    country: str = Field(min_length=2, max_length=2, json_schema_extra={"enum": ["PE", "CL", "CO", "MX"]})
     consent: Consent
     first_name: Name
     last_name: Name
@@ -154,7 +155,7 @@ class EnrolmentOut(BaseModel):
     participant_id: int
     participant_code: str | None
     full_name: str
-    country: str
+    country: CountryCode
     region: str
     status: EnrolmentStatus
     waitlist_position: int | None
@@ -182,7 +183,7 @@ class WithdrawOut(BaseModel):
 
 
 class CountryOut(BaseModel):
-    code: str
+    code: CountryCode
     name: str
     capacity: int
     enrolled: int

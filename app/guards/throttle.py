@@ -24,6 +24,7 @@ class Limit:
     key: str
     limit: int
     window: timedelta
+    policy: str = "address"  # its name in the RateLimit headers
 
 
 def _lock(session: Session, key: str) -> None:
@@ -41,7 +42,7 @@ def take(factory: sessionmaker[Session], limits: Sequence[Limit]) -> list[int]:
     with short_session(factory, write=True) as session:
         for limit in sorted(limits, key=lambda lim: lim.key):  # one order everywhere: no deadlock
             _lock(session, limit.key)
-        waits = []
+        waits: list[tuple[float, Limit]] = []
         for limit in limits:
             since = now - limit.window
             session.execute(delete(ThrottleHit).where(ThrottleHit.key == limit.key, ThrottleHit.at <= since))
@@ -50,10 +51,12 @@ def take(factory: sessionmaker[Session], limits: Sequence[Limit]) -> list[int]:
                 .where(ThrottleHit.key == limit.key, ThrottleHit.at > since)
             ).one()
             if count >= limit.limit:
-                waits.append((oldest + limit.window - now).total_seconds() if oldest else
-                             limit.window.total_seconds())
+                waits.append(((oldest + limit.window - now).total_seconds() if oldest else
+                              limit.window.total_seconds(), limit))
         if waits:
-            raise Throttled(int(max(waits)) + 1)
+            wait, reached = max(waits, key=lambda w: w[0])
+            # RateLimit names the policy that was reached; the route's RateLimit-Policy lists them all
+            raise Throttled(int(wait) + 1, policy=reached.policy)
         hits = [ThrottleHit(key=limit.key, at=now) for limit in limits]
         session.add_all(hits)
         session.flush()

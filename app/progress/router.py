@@ -2,12 +2,14 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.auth.dependencies import CurrentUser
 from app.content.dependencies import Learner
 from app.core.db import SessionDep
-from app.core.errors import BadRequest, PayloadTooLarge, error_responses
+from app.core.errors import BadRequest, PayloadTooLarge, error_responses, localised
+from app.core.i18n import EVENT_REASONS, request_locale, translate
+from app.core.openapi import json_request_body
 from app.core.pagination import MAX_ID
 from app.enrolment import repository as enrolment_repository
 from app.progress import service
@@ -16,13 +18,7 @@ from app.progress.schemas import EventsIn, EventsOut, ProgressOut
 router = APIRouter(tags=["progress"])
 ParticipantId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
-_EVENTS_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {
-            "schema": EventsIn.model_json_schema(ref_template="#/components/schemas/{model}")}},
-    }
-}
+_EVENTS_BODY = json_request_body(EventsIn)
 
 
 @dataclass(frozen=True)
@@ -61,18 +57,25 @@ EnvelopeDep = Annotated[Envelope, Depends(read_envelope)]
 
 @router.post("/progress/events", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
              responses=error_responses(400, 401, 403, 413))
-def record_events(session: SessionDep, learner: Learner, envelope: EnvelopeDep) -> EventsOut:
+def record_events(request: Request, response: Response, session: SessionDep, learner: Learner,
+                  envelope: EnvelopeDep) -> EventsOut:
     """The one write path for progress, online and offline: one result per event, in order."""
     assert learner.participant_id is not None
-    return EventsOut(results=service.record_events(session, learner.participant_id, envelope.events,
-                                                   envelope.device_id))
+    results = service.record_events(session, learner.participant_id, envelope.events, envelope.device_id)
+    locale = request_locale(request)
+    response.headers.update(localised(locale))
+    return EventsOut(results=[
+        r.model_copy(update={"detail": translate(r.reason, locale, EVENT_REASONS)}) if r.reason else r
+        for r in results
+    ])
 
 
 @router.post("/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
              responses=error_responses(400, 401, 403, 413))
-def import_progress(session: SessionDep, learner: Learner, envelope: EnvelopeDep) -> EventsOut:
+def import_progress(request: Request, response: Response, session: SessionDep, learner: Learner,
+                    envelope: EnvelopeDep) -> EventsOut:
     """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results."""
-    return record_events(session, learner, envelope)
+    return record_events(request, response, session, learner, envelope)
 
 
 @router.get("/me/progress", response_model=ProgressOut, responses=error_responses(401, 403))

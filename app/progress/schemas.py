@@ -4,6 +4,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 EventStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
+# why an event was rejected (or, different_content, why it is a conflict); app/core/i18n.py EVENT_REASONS words them
+EventReason = Literal[
+    "malformed", "invalid_event_id", "unknown_type", "unknown_module", "unknown_version", "unknown_lesson",
+    "invalid_occurred_at", "invalid_payload", "invalid_seconds", "lesson_has_no_quiz", "invalid_answers",
+    "different_content",
+]
 
 
 class EventIn(BaseModel):
@@ -27,7 +33,8 @@ class EventsIn(BaseModel):
 class EventResult(BaseModel):
     event_id: str | None
     status: EventStatus
-    reason: str | None = None
+    reason: EventReason | None = None
+    detail: str | None = Field(default=None, description="The reason in the request's language (Accept-Language)")
     score: float | None = None
     passed: bool | None = None
 

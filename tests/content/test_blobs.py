@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.service import load_modules
 from app.content.spec import LessonSpec, MediaSpec, ModuleSpec
+from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker
 from app.storage import LocalStorage, Storage, storage_for
 from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
@@ -65,10 +66,11 @@ def test_an_img_loads_the_image_without_a_login_and_may_cache_it_forever(client:
 
 
 @pytest.mark.usefixtures("photo")
-def test_the_lesson_names_the_blob_and_the_blob_loads_anonymously(client: TestClient, factory: Factory) -> None:
+def test_the_lesson_names_the_blob_and_the_blob_loads_anonymously(client: TestClient, factory: Factory,
+                                                                  settings: Settings) -> None:
     reader = factory.participant("PE")
     html = client.get("/api/v1/modules/fotos/lessons/foto", headers=reader.headers).json()["html"]
-    assert f'src="{URL}"' in html
+    assert f'src="{settings.public_base_url}{URL}"' in html
     assert client.get(URL).content == PHOTO
 
 
