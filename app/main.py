@@ -1,6 +1,6 @@
 """The application: routers, error handlers and middleware. ``uvicorn app.main:app`` serves it."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
 
 from app.audit.router import router as audit_router
@@ -8,6 +8,7 @@ from app.auth.router import router as auth_router
 from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
+from app.core.edge import refuse_bad_input
 from app.core.errors import ServiceUnavailable, error_responses, install_error_handlers
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.enrolment.router import router as enrolment_router
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Caminos de Saberes",
         version="1.0.0",
         description="Inscripción con cupos por país, módulos, progreso sin conexión y certificados.",
+        # runs before every route's own dependencies: bad bytes never reach a session or the database
+        dependencies=[Depends(refuse_bad_input)],
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings

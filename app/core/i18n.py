@@ -187,6 +187,19 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "birth_date_future": {"es": "La fecha de nacimiento está en el futuro.", "en": "Birth date is in the future."},
     "birth_date_past": {"es": "La fecha de nacimiento no es plausible.", "en": "Birth date is not plausible."},
+    # refused at the edge (app/core/edge.py); also the reasons a progress event is rejected for them
+    "invalid_text": {
+        "es": "Contiene caracteres no permitidos (un carácter nulo o un sustituto UTF-16 suelto).",
+        "en": "Contains characters that are not allowed (a NUL character or a lone UTF-16 surrogate).",
+    },
+    "invalid_number": {
+        "es": "Contiene un número no válido (NaN o infinito).",
+        "en": "Contains a number that is not valid (NaN or infinity).",
+    },
+    "too_deep": {
+        "es": "Tiene demasiados niveles anidados.",
+        "en": "Is nested too deeply.",
+    },
     "eligible_regions": {
         "es": "Alguna región no pertenece a ese país.",
         "en": "Some region does not belong to that country.",
