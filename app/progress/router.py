@@ -18,11 +18,32 @@ from app.progress.schemas import EventsIn, EventsOut, ProgressOut
 router = APIRouter(tags=["progress"])
 ParticipantId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema with its definitions inlined: the OpenAPI document resolves a ``$ref`` from its own root,
+    where FastAPI never registers these models (the route reads its body itself), so a reference dangled and
+    schema-driven clients (schemathesis) sent no body at all."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(definitions[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 _EVENTS_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {
-            "schema": EventsIn.model_json_schema(ref_template="#/components/schemas/{model}")}},
+        "content": {"application/json": {"schema": _inlined(EventsIn.model_json_schema())}},
     }
 }
 
