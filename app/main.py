@@ -11,6 +11,7 @@ from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
 from app.core.docs import install_docs
+from app.core.edge import refuse_bad_input
 from app.core.errors import ServiceUnavailable, error_responses, install_error_handlers
 from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
@@ -69,7 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
         docs_url=None,  # served by install_docs with local files
         redoc_url=None,
-        dependencies=[Depends(require_json_content_type)],
+        # before every route's own dependencies: a body of the wrong type is 415, and bad bytes never reach a
+        # session or the database
+        dependencies=[Depends(require_json_content_type), Depends(refuse_bad_input)],
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings

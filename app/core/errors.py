@@ -236,8 +236,9 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     locale = request_locale(request)
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-        # FastAPI answers a body that is not even text with a bare 400: it is not JSON either
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # FastAPI answers a body it cannot parse (not text, nested past the parser's recursion, an integer past
+        # Python's digit limit) with a bare 400: it is not JSON we can read either
         return JSONResponse(
             {"error": "invalid_json", "detail": translate("json_invalid", locale, FIELD_MESSAGES)},
             status_code=400, headers=localised(locale),

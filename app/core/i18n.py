@@ -209,6 +209,19 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "birth_date_future": {"es": "La fecha de nacimiento está en el futuro.", "en": "Birth date is in the future."},
     "birth_date_past": {"es": "La fecha de nacimiento no es plausible.", "en": "Birth date is not plausible."},
+    # refused at the edge (app/core/edge.py); also the reasons a progress event is rejected for them
+    "invalid_text": {
+        "es": "Contiene caracteres no permitidos (un carácter nulo o un sustituto UTF-16 suelto).",
+        "en": "Contains characters that are not allowed (a NUL character or a lone UTF-16 surrogate).",
+    },
+    "invalid_number": {
+        "es": "Contiene un número no válido (NaN o infinito).",
+        "en": "Contains a number that is not valid (NaN or infinity).",
+    },
+    "too_deep": {
+        "es": "Tiene demasiados niveles anidados.",
+        "en": "Is nested too deeply.",
+    },
     "eligible_regions": {
         "es": "Alguna región no pertenece a ese país.",
         "en": "Some region does not belong to that country.",
@@ -262,6 +275,15 @@ EVENT_REASONS: dict[str, dict[Locale, str]] = {
         "es": "Las respuestas no corresponden a las preguntas del cuestionario.",
         "en": "The answers do not match the quiz's questions.",
     },
+    "invalid_text": {
+        "es": "El evento contiene caracteres no permitidos (un carácter nulo o un sustituto UTF-16 suelto).",
+        "en": "The event contains characters that are not allowed (a NUL character or a lone UTF-16 surrogate).",
+    },
+    "invalid_number": {
+        "es": "El evento contiene un número no válido (NaN o infinito).",
+        "en": "The event contains a number that is not valid (NaN or infinity).",
+    },
+    "too_deep": {"es": "El evento tiene demasiados niveles anidados.", "en": "The event is nested too deeply."},
     "different_content": {
         "es": "Ya se registró otro evento con este identificador; este no cambió nada.",
         "en": "Another event was already recorded with this id; this one changed nothing.",

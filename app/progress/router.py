@@ -1,4 +1,5 @@
 import json
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -7,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from app.auth.dependencies import CurrentUser
 from app.content.dependencies import Learner
 from app.core.db import SessionDep
+from app.core.edge import is_bad_text
 from app.core.errors import BadRequest, PayloadTooLarge, error_responses, localised
 from app.core.i18n import EVENT_REASONS, request_locale, translate
 from app.core.openapi import json_request_body
@@ -39,26 +41,37 @@ async def read_envelope(request: Request) -> Envelope:
         if len(body) > service.MAX_BODY_BYTES:
             raise PayloadTooLarge()
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # NaN, Infinity (and 1e400) parse as floats, an integer past Python's digit limit as infinity: the one
+        # event holding them is rejected by the service, not the whole batch
+        data = json.loads(body, parse_int=_parse_int)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise BadRequest("invalid_json") from exc
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise BadRequest("events_list_required")
     if len(data["events"]) > service.MAX_EVENTS:
         raise PayloadTooLarge("too_many_events")
     device_id = data.get("device_id")
-    if device_id is not None and (not isinstance(device_id, str) or len(device_id) > 100):
+    if device_id is not None and (not isinstance(device_id, str) or len(device_id) > 100 or is_bad_text(device_id)):
         raise BadRequest("invalid_device_id")
     return Envelope(events=data["events"], device_id=device_id)
 
 
+def _parse_int(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return math.inf
+
+
+# Declared FIRST in each route: the body is read (over 2G, for seconds) before authentication takes a connection
+# and before SessionDep takes one of the few units of work, so slow uploads never hold what others need.
 EnvelopeDep = Annotated[Envelope, Depends(read_envelope)]
 
 
 @router.post("/progress/events", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
              responses=error_responses(400, 401, 403, 413))
-def record_events(request: Request, response: Response, session: SessionDep, learner: Learner,
-                  envelope: EnvelopeDep) -> EventsOut:
+def record_events(envelope: EnvelopeDep, learner: Learner, session: SessionDep, request: Request,
+                  response: Response) -> EventsOut:
     """The one write path for progress, online and offline: one result per event, in order."""
     assert learner.participant_id is not None
     results = service.record_events(session, learner.participant_id, envelope.events, envelope.device_id)
@@ -72,10 +85,10 @@ def record_events(request: Request, response: Response, session: SessionDep, lea
 
 @router.post("/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
              responses=error_responses(400, 401, 403, 413))
-def import_progress(request: Request, response: Response, session: SessionDep, learner: Learner,
-                    envelope: EnvelopeDep) -> EventsOut:
+def import_progress(envelope: EnvelopeDep, learner: Learner, session: SessionDep, request: Request,
+                    response: Response) -> EventsOut:
     """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results."""
-    return record_events(request, response, session, learner, envelope)
+    return record_events(envelope, learner, session, request, response)
 
 
 @router.get("/me/progress", response_model=ProgressOut, responses=error_responses(401, 403))

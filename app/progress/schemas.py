@@ -8,7 +8,7 @@ EventStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
 EventReason = Literal[
     "malformed", "invalid_event_id", "unknown_type", "unknown_module", "unknown_version", "unknown_lesson",
     "invalid_occurred_at", "invalid_payload", "invalid_seconds", "lesson_has_no_quiz", "invalid_answers",
-    "different_content",
+    "invalid_text", "invalid_number", "too_deep", "different_content",
 ]
 
 

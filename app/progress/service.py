@@ -8,6 +8,7 @@ arrive, and is never taken away by later content versions.
 
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from app.content import service as content_service
 from app.content.scoring import InvalidAnswers, score_quiz
 from app.content.service import CurrentModule, ModuleShape
 from app.core.base import utcnow
+from app.core.edge import find_bad_value, is_bad_text
+from app.enrolment import repository as enrolment_repository
 from app.enrolment import service as enrolment_service
 from app.models import LessonProgress, ModuleCompletion, Participant, ProgressEvent
 from app.progress.schemas import EventResult, LessonProgressOut, ModuleProgressOut, ProgressOut
@@ -90,10 +93,18 @@ def content_hash(event_type: str, module: str, version: str | None, lesson: str,
 
 
 def validate_event(raw: Any, catalogue: Catalogue, participant_id: int, device_id: str | None,
-                   now: datetime) -> dict[str, Any]:
-    """One event → a row for the log, or ``Rejected`` with the reason."""
+                   now: datetime, not_before: datetime | None = None) -> dict[str, Any]:
+    """One event → a row for the log, or ``Rejected`` with the reason.
+
+    ``not_before`` is when she got her seat: an event dated earlier (a phone whose clock was reset to 1970) is
+    kept as sent in the log, but what it completes is dated then, never before she was enrolled.
+    """
     if not isinstance(raw, dict):
         raise Rejected("malformed")
+    # NUL, lone surrogates, NaN/Infinity or deep nesting anywhere in it: neither database can store it
+    bad = find_bad_value(raw)
+    if bad is not None:
+        raise Rejected(bad[1])
     try:
         event_id = str(uuid.UUID(_text(raw, "event_id", 40, "invalid_event_id")))
     except ValueError as exc:
@@ -122,9 +133,10 @@ def validate_event(raw: Any, catalogue: Catalogue, participant_id: int, device_i
     seconds, score, passed = 0, None, None
     if event_type == "lesson_viewed":
         reported = payload.get("seconds")
-        if isinstance(reported, bool) or not isinstance(reported, int) or reported < 0:
+        if isinstance(reported, bool) or not isinstance(reported, int | float) or reported < 0:
             raise Rejected("invalid_seconds")
-        seconds = min(reported, MAX_SECONDS_PER_EVENT)  # a tab left open for days counts 30 minutes, not nothing
+        # a tab left open for days counts 30 minutes, not nothing; JavaScript timers give fractions (rounded)
+        seconds = math.floor(min(reported, MAX_SECONDS_PER_EVENT) + 0.5)
     elif event_type == "quiz_submitted":
         if lesson.quiz is None:
             raise Rejected("lesson_has_no_quiz")
@@ -137,9 +149,24 @@ def validate_event(raw: Any, catalogue: Catalogue, participant_id: int, device_i
         "participant_id": participant_id, "event_id": event_id,
         "content_hash": content_hash(event_type, slug, requested_version, lesson_slug, occurred_at, payload),
         "type": event_type, "module": slug, "module_version": version.version, "lesson": lesson_slug,
-        "occurred_at": occurred_at, "received_at": now, "effective_at": min(occurred_at, now),
+        "occurred_at": occurred_at, "received_at": now, "effective_at": _effective_at(occurred_at, now, not_before),
         "seconds": seconds, "score": score, "passed": passed, "payload": payload, "device_id": device_id,
     }
+
+
+def _effective_at(occurred_at: datetime, now: datetime, not_before: datetime | None) -> datetime:
+    """The time a completion is dated by: the event's, but never later than its arrival, nor earlier than her
+    enrolment."""
+    moment = min(occurred_at, now)
+    return min(max(moment, not_before), now) if not_before is not None else moment
+
+
+def _seat_since(session: Session, participant_id: int) -> datetime | None:
+    """When the enrolment that gives her the seat began (enrolled, or applied when enrolled at once)."""
+    enrolment = enrolment_repository.active_enrolment(session, participant_id)
+    if enrolment is None:
+        return None
+    return enrolment.enrolled_at or enrolment.applied_at
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
@@ -163,16 +190,17 @@ def record_events(session: Session, participant_id: int, events: list[Any], devi
     # one sync at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does not
     # block the foreign-key checks of other inserts
     session.execute(select(Participant.id).where(Participant.id == participant_id).with_for_update(key_share=True))
+    not_before = _seat_since(session, participant_id)  # once per batch
     results: list[EventResult | None] = [None] * len(events)
     first_by_id: dict[str, dict[str, Any]] = {}
     repeats: list[tuple[int, dict[str, Any]]] = []
     for index, raw in enumerate(events):
         try:
-            row = validate_event(raw, catalogue, participant_id, device_id, now)
+            row = validate_event(raw, catalogue, participant_id, device_id, now, not_before)
         except Rejected as rejected:
             raw_id = raw.get("event_id") if isinstance(raw, dict) else None
-            results[index] = EventResult(event_id=raw_id if isinstance(raw_id, str) else None, status="rejected",
-                                         reason=rejected.reason)
+            echoed = raw_id if isinstance(raw_id, str) and not is_bad_text(raw_id) else None
+            results[index] = EventResult(event_id=echoed, status="rejected", reason=rejected.reason)
             continue
         if row["event_id"] in first_by_id:
             repeats.append((index, row))

@@ -60,8 +60,8 @@ def guess(http: httpx.Client, password: str = "no-es-la-clave", forwarded: str |
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_twelve_guesses_at_once_get_only_five_tries(backend: str, tmp_path: Path) -> None:
     with served(backend, tmp_path) as base:
-        calls = [lambda http: http.post(f"{base}{API}/auth/token",
-                                        data={"username": "coord@example.org", "password": f"mala-{n}"})
+        calls = [lambda http, n=n: http.post(f"{base}{API}/auth/token",
+                                             data={"username": "coord@example.org", "password": f"mala-{n}"})
                  for n in range(12)]
         statuses = Counter(r.status_code for r in run_at_once(calls))
     assert statuses == {401: 5, 429: 7}

@@ -7,13 +7,16 @@
 """
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.service import load_modules
 from app.content.spec import LessonSpec, ModuleSpec, OptionSpec, QuestionSpec, QuizSpec
+from app.models import Enrolment
 from app.storage import Storage
 
 
@@ -96,3 +99,11 @@ def catalogue(sessions: sessionmaker[Session], storage: Storage) -> Catalogue:
     cat = Catalogue(sessions=sessions, storage=storage, specs={})
     cat.load(*programme())
     return cat
+
+
+def enrolled_since(sessions: sessionmaker[Session], participant_id: int | None, moment: datetime) -> None:
+    """Dates her seat back to ``moment``: the tests' events happen in the past, and a completion is never dated
+    before she was enrolled."""
+    with sessions() as session, session.begin():
+        session.execute(update(Enrolment).where(Enrolment.participant_id == participant_id)
+                        .values(applied_at=moment, enrolled_at=moment))

@@ -9,7 +9,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import ProgressEvent
 from tests.factories import Actor, Factory
-from tests.progress.conftest import Catalogue, lesson
+from tests.progress.conftest import Catalogue, enrolled_since, lesson
 
 API = "/api/v1"
 BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)  # well in the past
@@ -139,8 +139,11 @@ def walk_keys(value: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def learner(factory: Factory, catalogue: Catalogue) -> Actor:
-    return factory.participant("PE")
+def learner(factory: Factory, catalogue: Catalogue, sessions: sessionmaker[Session]) -> Actor:
+    """Enrolled a day before the events of these tests (``BASE``) happen."""
+    actor = factory.participant("PE")
+    enrolled_since(sessions, actor.participant_id, BASE - timedelta(days=1))
+    return actor
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -289,13 +292,16 @@ def test_many_bad_events_in_one_batch_never_fail_the_good_ones(
 
 def test_an_offset_timestamp_is_accepted_and_kept_in_utc(
         client: TestClient, sessions: sessionmaker[Session], learner: Actor) -> None:
-    sent = completed("saberes", "valor", occurred_at="2026-01-10T07:30:00-05:00")
+    local = at(90).astimezone(timezone(timedelta(hours=-5)))  # e.g. 07:30 in Lima is 12:30 UTC
+    sent = completed("saberes", "valor", occurred_at=local.isoformat())
+    assert sent["occurred_at"].endswith("-05:00")
     assert statuses(send(client, learner, sent)) == ["accepted"]
     (row,) = stored_events(sessions, learner.participant_id)
-    assert row.occurred_at == datetime(2026, 1, 10, 12, 30, tzinfo=UTC)
+    assert row.occurred_at == at(90)
+    assert row.occurred_at.tzinfo == UTC
     assert parse(lesson_of(progress(client, learner), "saberes", "valor")["completed_at"]) == row.occurred_at
     # the same instant written another way is the same content
-    assert statuses(send(client, learner, sent | {"occurred_at": "2026-01-10T12:30:00Z"})) == ["duplicate"]
+    assert statuses(send(client, learner, sent | {"occurred_at": iso(at(90))})) == ["duplicate"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.content.spec import ModuleSpec, QuizSpec
 from app.progress.service import progress_of, record_events
 from tests.factories import Actor, Factory
-from tests.progress.conftest import Catalogue, lesson, programme
+from tests.progress.conftest import Catalogue, enrolled_since, lesson, programme
 
 BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)  # every event is in the past
 
@@ -128,9 +128,12 @@ def streams(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def learners(factory: Factory, catalogue: Catalogue) -> tuple[Actor, Actor]:
+def learners(factory: Factory, catalogue: Catalogue, sessions: sessionmaker[Session]) -> tuple[Actor, Actor]:
     catalogue.load(V2)
-    return factory.participant("PE"), factory.participant("PE")
+    a, b = factory.participant("PE"), factory.participant("PE")
+    for learner in (a, b):  # enrolled before every event of the streams
+        enrolled_since(sessions, learner.participant_id, BASE - timedelta(days=1))
+    return a, b
 
 
 def summaries(sessions: sessionmaker[Session], participant_id: int | None) -> dict[str, Any]:
