@@ -5,7 +5,7 @@ from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.audit.router import router as audit_router
+from app.auth.dependencies import current_principal, optional_principal
 from app.auth.router import router as auth_router
 from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
@@ -97,10 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         max_age=600,
     )
-    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router):
+    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
-    install_openapi(app)
+    install_openapi(app, optional_login=optional_principal, login=current_principal)
     install_docs(app)
     return app
 

@@ -111,3 +111,15 @@ def test_demo_creates_staff_and_applicants_once(database):
     again = runner.invoke(cli, ["demo"])
     assert again.exit_code == 0
     assert count(database, select(func.count()).select_from(User)) == users
+
+
+def test_demo_refuses_to_run_in_production(database, monkeypatch):
+    monkeypatch.setenv("CAMINOS_ENVIRONMENT", "production")
+    monkeypatch.setenv("CAMINOS_SECRET_KEY", "una-clave-de-produccion-de-verdad")
+    get_settings.cache_clear()
+
+    result = runner.invoke(cli, ["demo"])
+
+    assert result.exit_code == 1
+    assert "CAMINOS_ENVIRONMENT=production" in result.output
+    assert count(database, select(func.count()).select_from(User)) == 0

@@ -2,15 +2,33 @@
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app.core.config import Settings
+from app.core.db import make_engine
 from app.core.i18n import parse_locale
 
 
-def test_production_refuses_the_placeholder_secret():
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_outside_development_the_placeholder_secret_is_refused(environment):
     with pytest.raises(ValidationError, match="CAMINOS_SECRET_KEY"):
-        Settings(environment="production", _env_file=None)  # type: ignore[call-arg]
-    assert Settings(environment="production", secret_key="s3cr3t-de-verdad", _env_file=None)  # type: ignore[call-arg]
+        Settings(environment=environment, _env_file=None)  # type: ignore[call-arg]
+    assert Settings(environment=environment, secret_key="s3cr3t-de-verdad", _env_file=None)  # type: ignore[call-arg]
+    assert Settings(environment="development", _env_file=None)  # type: ignore[call-arg]
+
+
+def test_a_failed_statement_never_logs_its_parameters(database_url):
+    """The log of a failed insert once printed a woman's name, birth date, phone and DNI."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn, pytest.raises(DBAPIError) as failure:
+            conn.execute(text("SELECT no_such_column FROM participant WHERE first_name = :name"),
+                         {"name": "Ch'aska Huamán 40123456"})
+    finally:
+        engine.dispose()
+    assert "40123456" not in str(failure.value)
+    assert "hidden" in str(failure.value)
 
 
 def test_every_response_carries_a_request_id(client):

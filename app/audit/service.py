@@ -1,18 +1,24 @@
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.dependencies import Principal
 from app.core.logging import request_id_var
 from app.core.pagination import PageParams, count
 from app.models import AuditEntry
 
 
+class Actor(Protocol):
+    """Whoever acts (auth's Principal): the audit needs only her user id, and stays below the features."""
+
+    @property
+    def user_id(self) -> int: ...
+
+
 def record(
     session: Session,
-    actor: Principal | int | None,  # an int: a user acting without a token (activating her account)
+    actor: Actor | int | None,  # an int: a user acting without a token (activating her account)
     action: str,
     entity: str,
     entity_id: object,

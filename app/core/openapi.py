@@ -70,17 +70,16 @@ def _calls(dependant: Dependant) -> set[Any]:
     return found
 
 
-def _optional_login_operations(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of the operations that take a token when given one and also serve anonymous callers."""
-    from app.auth.dependencies import current_principal, optional_principal
-
+def _optional_login_operations(app: FastAPI, optional_login: Any, login: Any) -> set[tuple[str, str]]:
+    """(method, path) of the operations that take a token when given one (they depend on ``optional_login``) and
+    also serve anonymous callers (they do not depend on ``login``)."""
     optional = set()
     # FastAPI keeps included routers as nodes of app.routes; iter_route_contexts flattens them
     for context in iter_route_contexts(app.routes):
         route = context.original_route
         if isinstance(route, APIRoute) and context.path:
             calls = _calls(route.dependant)
-            if optional_principal in calls and current_principal not in calls:
+            if optional_login in calls and login not in calls:
                 optional |= {(method.lower(), context.path) for method in route.methods or ()}
     return optional
 
@@ -138,14 +137,14 @@ THROTTLED_HEADERS: dict[str, Any] = {
 }
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
+def build_openapi(app: FastAPI, optional_login: Any, login: Any) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     _add_models(schemas, list(_EXTRA_MODELS.values()))
     _rename_generic_schemas(document)
-    optional = _optional_login_operations(app)
+    optional = _optional_login_operations(app, optional_login, login)
     for path, path_item in document.get("paths", {}).items():
         for method, operation in path_item.items():
             if not isinstance(operation, dict) or "operationId" not in operation:
@@ -168,5 +167,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     return document
 
 
-def install_openapi(app: FastAPI) -> None:
-    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+def install_openapi(app: FastAPI, *, optional_login: Any, login: Any) -> None:
+    """``optional_login`` and ``login``: the dependencies that read a token if given and require one (passed in:
+    core knows no feature)."""
+    app.openapi = lambda: build_openapi(app, optional_login, login)  # type: ignore[method-assign]

@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth import service as auth_service
 from app.core.base import utcnow
 from app.core.i18n import MESSAGES
-from app.models import AccessToken, ActivationCode, AuditEntry, Role, ThrottleHit, User
+from app.models import AccessToken, ActivationCode, AuditEntry, Participant, Role, ThrottleHit, User
 from tests.factories import Actor, Factory, application, login
 
 API = "/api/v1"
@@ -435,6 +436,30 @@ def test_activation_code_is_single_use(client, coordinator):
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_activation_code"
+
+
+def test_codes_left_unused_are_retired_once_she_has_a_password(client, sessions, settings, coordinator):
+    registered = register(client, coordinator)
+    with sessions() as session, session.begin():  # a second code outstanding (issued before this rule)
+        user_id = session.get_one(Participant, registered["participant_id"]).user_id
+        spare = auth_service.create_activation_code(session, settings, user_id, coordinator.user_id).activation_code
+    assert activate(client, registered["activation_code"]).status_code == 200
+
+    response = activate(client, spare, "otra-clave-789")
+
+    assert response.status_code == 400, response.text
+    login(client, registered["username"], NEW_PASSWORD)  # her password stands
+
+
+def test_a_stale_token_on_an_application_is_refused_with_a_clear_message(client, coordinator):
+    assert client.post(f"{API}/auth/logout", headers=coordinator.headers).status_code == 204
+
+    response = client.post(f"{API}/applications", json=application("PE", self_service=False),
+                           headers=coordinator.headers)
+
+    assert response.status_code == 401  # not treated as an anonymous application
+    assert response.json()["error"] == "not_authenticated"
+    assert response.json()["detail"]
 
 
 def test_expired_activation_code_is_refused(client, sessions, coordinator):
