@@ -6,12 +6,21 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.content.service import load_modules
 from app.core.config import Settings
+from app.core.db import make_engine, make_sessionmaker
 from app.main import create_app
+from app.storage import storage_for
+from tests.conftest import drop_database, make_test_settings, migrated_database
+from tests.factories import application
+from tests.progress.conftest import programme
 
 
 @contextmanager
@@ -50,3 +59,39 @@ def run_at_once(calls: list[Callable[[httpx.Client], httpx.Response]]) -> list[h
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+@dataclass(frozen=True)
+class LiveService:
+    base_url: str
+    sessions: sessionmaker[Session]  # for the test's own reads and setup, on the same database
+    settings: Settings
+
+
+@contextmanager
+def live_service(backend: str, tmp_path: Path, *, with_programme: bool = True,
+                 **overrides: object) -> Iterator[LiveService]:
+    """A live server on a fresh database of its own (dropped afterwards), with the test programme loaded."""
+    url = migrated_database(backend, tmp_path)
+    settings = make_test_settings(url, **overrides)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    if with_programme:
+        with sessions() as session, session.begin():
+            load_modules(session, storage_for(settings), programme())
+    try:
+        with live_server(settings) as base_url:
+            yield LiveService(base_url, sessions, settings)
+    finally:
+        engine.dispose()
+        drop_database(url)
+
+
+def self_applied_learner(http: httpx.Client, country: str = "PE") -> dict[str, str]:
+    """A woman who applied by herself (enrolled while seats last) and logged in: her request headers."""
+    body = application(country)
+    applied = http.post("/api/v1/applications", json=body)
+    assert applied.status_code == 201, applied.text
+    token = http.post("/api/v1/auth/token", data={"username": body["email"], "password": body["password"]})
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}

@@ -15,13 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.content.service import load_modules
-from app.core.db import make_engine, make_sessionmaker
-from app.storage import storage_for
-from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
+from tests.conftest import BACKENDS
 from tests.factories import Factory, application
-from tests.live import live_server
-from tests.progress.conftest import programme
+from tests.live import live_service
 
 pytestmark = pytest.mark.xdist_group("live")
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
@@ -33,18 +29,8 @@ CONFIG = "content_type_overrides:\n" + "".join(
 
 @pytest.fixture(params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Factory]]:
-    url = migrated_database(request.param, tmp_path)
-    settings = make_test_settings(url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    with sessions() as session, session.begin():
-        load_modules(session, storage_for(settings), programme())
-    try:
-        with live_server(settings) as base_url:
-            yield base_url, Factory(sessions, settings)
-    finally:
-        engine.dispose()
-        drop_database(url)
+    with live_service(request.param, tmp_path) as service:
+        yield service.base_url, Factory(service.sessions, service.settings)
 
 
 def generate(base_url: str, folder: Path) -> ModuleType:

@@ -18,16 +18,9 @@ def readable(
     participant: SQLColumnExpression[int],
 ) -> S:
     """Admins read everything, a coordinator her country, a participant only herself."""
-    match principal.role:
-        case Role.ADMIN:
-            return stmt
-        case Role.COORDINATOR:
-            return stmt.where(country == principal.country)
-        case Role.PARTICIPANT:
-            if principal.participant_id is None:
-                return stmt.where(false())
-            return stmt.where(participant == principal.participant_id)
-    raise AssertionError(principal.role)
+    if principal.role is Role.PARTICIPANT and principal.participant_id is not None:
+        return stmt.where(participant == principal.participant_id)
+    return manageable(principal, stmt, country=country)
 
 
 def may_act_for_country(principal: Principal, country: str) -> bool:

@@ -14,12 +14,11 @@ import pytest
 
 from app.auth import service as auth_service
 from app.auth.schemas import UserCreate
-from app.core.db import make_engine, make_sessionmaker
 from app.core.security import hash_password
 from app.models import Role
-from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
+from tests.conftest import BACKENDS
 from tests.factories import application
-from tests.live import live_server, run_at_once
+from tests.live import live_service, run_at_once
 
 pytestmark = pytest.mark.xdist_group("concurrency")
 API = "/api/v1"
@@ -30,19 +29,12 @@ PROXY = "127.0.0.2"
 @contextmanager
 def served(backend: str, tmp_path: Path, **overrides: Any) -> Iterator[str]:
     """A live server on a database of its own with one coordinator, ``coord@example.org``."""
-    url = migrated_database(backend, tmp_path)
-    settings = make_test_settings(url, **overrides)
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session, session.begin():
-        auth_service.create_user(session, None, UserCreate(
-            email="coord@example.org", password=PASSWORD, full_name="Rosa", role=Role.COORDINATOR, country="PE",
-        ), hash_password(settings, PASSWORD))
-    try:
-        with live_server(settings) as base_url:
-            yield base_url
-    finally:
-        engine.dispose()
-        drop_database(url)
+    with live_service(backend, tmp_path, with_programme=False, **overrides) as service:
+        with service.sessions() as session, session.begin():
+            auth_service.create_user(session, None, UserCreate(
+                email="coord@example.org", password=PASSWORD, full_name="Rosa", role=Role.COORDINATOR,
+                country="PE"), hash_password(service.settings, PASSWORD))
+        yield service.base_url
 
 
 def client_from(address: str, base_url: str) -> httpx.Client:

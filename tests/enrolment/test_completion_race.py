@@ -14,15 +14,11 @@ from sqlalchemy import func, select
 
 from app.auth import service as auth_service
 from app.auth.schemas import UserCreate
-from app.content.service import load_modules
-from app.core.db import make_engine, make_sessionmaker
 from app.core.security import hash_password
 from app.models import Country, Enrolment, EnrolmentStatus, Role
-from app.storage import storage_for
-from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
+from tests.conftest import BACKENDS
 from tests.factories import application
-from tests.live import live_server, run_at_once
-from tests.progress.conftest import programme
+from tests.live import live_service, run_at_once
 
 pytestmark = pytest.mark.xdist_group("concurrency")
 API = "/api/v1"
@@ -46,22 +42,13 @@ ALL_BUT_THE_LAST = [
 
 @pytest.fixture(params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Any, dict[str, str]]]:
-    url = migrated_database(request.param, tmp_path)
-    settings = make_test_settings(url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    with sessions() as session, session.begin():
-        load_modules(session, storage_for(settings), programme())
-        admin = auth_service.create_user(session, None, UserCreate(
-            email="admin@example.org", password="clave-segura-123", full_name="Admin", role=Role.ADMIN,
-        ), hash_password(settings, "clave-segura-123"))
-        token = auth_service.issue_token(session, settings, admin.id).access_token
-    try:
-        with live_server(settings) as base_url:
-            yield base_url, sessions, {"Authorization": f"Bearer {token}"}
-    finally:
-        engine.dispose()
-        drop_database(url)
+    with live_service(request.param, tmp_path) as service:
+        with service.sessions() as session, session.begin():
+            admin = auth_service.create_user(session, None, UserCreate(
+                email="admin@example.org", password="clave-segura-123", full_name="Admin", role=Role.ADMIN,
+            ), hash_password(service.settings, "clave-segura-123"))
+            token = auth_service.issue_token(session, service.settings, admin.id).access_token
+        yield service.base_url, service.sessions, {"Authorization": f"Bearer {token}"}
 
 
 def test_withdrawal_and_completion_racing_never_both_win(live: tuple[str, Any, dict[str, str]]) -> None:

@@ -11,13 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.content.service import load_modules
-from app.core.db import make_engine, make_sessionmaker
-from app.storage import storage_for
-from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
-from tests.factories import application
-from tests.live import live_server, run_at_once
-from tests.progress.conftest import programme
+from tests.conftest import BACKENDS
+from tests.live import live_service, run_at_once, self_applied_learner
 
 pytestmark = pytest.mark.xdist_group("concurrency")
 API = "/api/v1"
@@ -27,22 +22,9 @@ BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
 @pytest.fixture(params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """(base URL, a learner's headers) on a fresh database of its own, with the test programme loaded."""
-    url = migrated_database(request.param, tmp_path)
-    settings = make_test_settings(url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    with sessions() as session, session.begin():
-        load_modules(session, storage_for(settings), programme())
-    try:
-        with live_server(settings) as base_url, httpx.Client(base_url=base_url, timeout=60) as http:
-            body = application("PE")
-            assert http.post(f"{API}/applications", json=body).status_code == 201
-            token = http.post(f"{API}/auth/token", data={"username": body["email"], "password": body["password"]})
-            assert token.status_code == 200, token.text
-            yield base_url, {"Authorization": f"Bearer {token.json()['access_token']}"}
-    finally:
-        engine.dispose()
-        drop_database(url)
+    with live_service(request.param, tmp_path) as service, \
+            httpx.Client(base_url=service.base_url, timeout=60) as http:
+        yield service.base_url, self_applied_learner(http)
 
 
 def event(kind: str, module: str, lesson: str, payload: dict[str, Any], minute: int) -> dict[str, Any]:

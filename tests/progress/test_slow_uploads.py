@@ -15,13 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from app.content.service import load_modules
-from app.core.db import MAX_CONCURRENT_UNITS_OF_WORK, make_engine, make_sessionmaker
-from app.storage import storage_for
-from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
-from tests.factories import application
-from tests.live import live_server
-from tests.progress.conftest import programme
+from app.core.db import MAX_CONCURRENT_UNITS_OF_WORK
+from tests.conftest import BACKENDS
+from tests.live import live_service, self_applied_learner
 
 pytestmark = pytest.mark.xdist_group("concurrency")
 API = "/api/v1"
@@ -33,21 +29,9 @@ BOUND_SECONDS = 5.0  # a generous bound for the other client; the bench measures
 @pytest.fixture(params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(base URL, a learner's bearer token) on a fresh database of its own, with the test programme loaded."""
-    url = migrated_database(request.param, tmp_path)
-    engine = make_engine(url)
-    settings = make_test_settings(url)
-    with make_sessionmaker(engine)() as session, session.begin():
-        load_modules(session, storage_for(settings), programme())
-    try:
-        with live_server(settings) as base_url, httpx.Client(base_url=base_url, timeout=60) as http:
-            body = application("PE")
-            assert http.post(f"{API}/applications", json=body).status_code == 201
-            token = http.post(f"{API}/auth/token", data={"username": body["email"], "password": body["password"]})
-            assert token.status_code == 200, token.text
-            yield base_url, token.json()["access_token"]
-    finally:
-        engine.dispose()
-        drop_database(url)
+    with live_service(request.param, tmp_path) as service, \
+            httpx.Client(base_url=service.base_url, timeout=60) as http:
+        yield service.base_url, self_applied_learner(http)["Authorization"].removeprefix("Bearer ")
 
 
 class SlowUpload(threading.Thread):
