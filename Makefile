@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 8000
+# lesson images are addressed from this base: it must be where `make run` serves
+export CAMINOS_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 export CAMINOS_DATABASE_URL ?= sqlite:///var/caminos.db
 
 .PHONY: run test install lint typecheck migrations-check pytest bench clean
