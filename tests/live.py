@@ -25,11 +25,12 @@ from tests.progress.conftest import programme
 
 @contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
-    app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    # the server's public address is itself: lesson images as served point back at it
+    app = create_app(settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"}))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, limit_concurrency=1000,
                                            backlog=2048, proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
