@@ -21,6 +21,8 @@ FROZEN_OPERATION_IDS = {
     ("post", "/api/v1/auth/activate"): "auth_activate",
     ("get", "/api/v1/me"): "me_read",
     ("post", "/api/v1/participants/{participant_id}/activation-code"): "participants_activation_code_create",
+    ("post", "/api/v1/me/password"): "me_password_change",
+    ("post", "/api/v1/users/{user_id}/activation-code"): "users_activation_code_create",
     ("post", "/api/v1/users"): "users_create",
     ("patch", "/api/v1/users/{user_id}"): "users_update",
     ("get", "/api/v1/countries"): "countries_list",

@@ -21,6 +21,8 @@ OPERATION_IDS: dict[str, str] = {
     "activate": "auth_activate",
     "read_me": "me_read",
     "new_activation_code": "participants_activation_code_create",
+    "change_password": "me_password_change",
+    "new_staff_activation_code": "users_activation_code_create",
     "create_user": "users_create",
     "update_user": "users_update",
     "list_countries": "countries_list",
