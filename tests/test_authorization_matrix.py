@@ -171,6 +171,9 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/enrolments/{enrolment_id}"): Spec(
         lambda w, _r: {"url": f"/api/v1/enrolments/{w.participant_self.enrolment_id}"}, scoped(200),
     ),
+    ("GET", "/api/v1/participants/{participant_id}"): Spec(
+        lambda w, _r: {"url": f"/api/v1/participants/{w.participant_self.participant_id}"}, scoped(200),
+    ),
     ("POST", "/api/v1/enrolments/{enrolment_id}/withdraw"): Spec(
         lambda w, _r: {"url": f"/api/v1/enrolments/{w.participant_self.enrolment_id}/withdraw",
                        "json": {"reason": "Se mudó a la ciudad"}},

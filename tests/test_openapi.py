@@ -30,6 +30,7 @@ FROZEN_OPERATION_IDS = {
     ("post", "/api/v1/applications"): "applications_create",
     ("get", "/api/v1/enrolments"): "enrolments_list",
     ("get", "/api/v1/enrolments/{enrolment_id}"): "enrolments_get",
+    ("get", "/api/v1/participants/{participant_id}"): "participants_get",
     ("post", "/api/v1/enrolments/{enrolment_id}/withdraw"): "enrolments_withdraw",
     ("get", "/api/v1/modules"): "modules_list",
     ("get", "/api/v1/modules/{slug}"): "modules_get",

@@ -30,6 +30,7 @@ OPERATION_IDS: dict[str, str] = {
     "apply": "applications_create",
     "list_enrolments": "enrolments_list",
     "get_enrolment": "enrolments_get",
+    "get_participant": "participants_get",
     "withdraw": "enrolments_withdraw",
     "list_modules": "modules_list",
     "module_detail": "modules_get",
