@@ -7,6 +7,7 @@ import typer
 from alembic import command
 from alembic.config import Config
 
+from app._resources import CHECKOUT, migrations_dir, modules_content_dir
 from app.core.config import get_settings
 from app.core.db import make_engine, make_sessionmaker
 from app.core.security import hash_password
@@ -20,12 +21,16 @@ content_cli = typer.Typer(help="Contenidos de formación.", no_args_is_help=True
 cli.add_typer(users_cli, name="users")
 cli.add_typer(content_cli, name="content")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = CHECKOUT  # the checkout's top level (in an installed package: wherever site-packages is)
 
 
 def alembic_config(url: str | None = None) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """Alembic configured in code, not from alembic.ini: an installed package has no alembic.ini, and its
+    migrations are package data (app/_resources). alembic.ini stays for the ``alembic`` command in a checkout."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     config.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     return config
 
@@ -79,9 +84,12 @@ def users_create(
 
 @content_cli.command("load")
 def content_load(
-    path: Annotated[Path, typer.Argument(help="Carpeta de módulos")] = ROOT / "modules_content",
+    path: Annotated[Path | None, typer.Argument(
+        help="Carpeta de módulos (por omisión, los del programa: modules_content/ o los del paquete instalado)",
+        show_default=False)] = None,
 ) -> None:
     """Validate every module and load them; on any problem, list them all and load nothing."""
+    path = path or modules_content_dir()
     from app.content.loader import load_content
     from app.content.service import load_modules
     from app.content.spec import ContentInvalid

@@ -145,6 +145,14 @@ MATRIX: dict[tuple[str, str], Spec] = {
         everyone(400),  # a wrong code, whoever asks
     ),
     ("GET", "/api/v1/me"): Spec(bare("/api/v1/me"), authenticated(200)),
+    ("POST", "/api/v1/me/password"): Spec(
+        lambda _w, _r: {"url": "/api/v1/me/password",
+                        "json": {"current_password": PASSWORD, "new_password": "clave-nueva-456"}},
+        authenticated(200),
+    ),
+    ("POST", "/api/v1/users/{user_id}/activation-code"): Spec(
+        lambda w, _r: {"url": f"/api/v1/users/{w.coordinator_same.user_id}/activation-code"}, admin_only(201),
+    ),
     ("POST", "/api/v1/participants/{participant_id}/activation-code"): Spec(
         lambda w, _r: {"url": f"/api/v1/participants/{w.participant_self.participant_id}/activation-code"},
         statuses(401, 404, 404, 201, 404, 201),
@@ -162,6 +170,9 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/enrolments"): Spec(bare("/api/v1/enrolments"), authenticated(200)),  # contents: below
     ("GET", "/api/v1/enrolments/{enrolment_id}"): Spec(
         lambda w, _r: {"url": f"/api/v1/enrolments/{w.participant_self.enrolment_id}"}, scoped(200),
+    ),
+    ("GET", "/api/v1/participants/{participant_id}"): Spec(
+        lambda w, _r: {"url": f"/api/v1/participants/{w.participant_self.participant_id}"}, scoped(200),
     ),
     ("POST", "/api/v1/enrolments/{enrolment_id}/withdraw"): Spec(
         lambda w, _r: {"url": f"/api/v1/enrolments/{w.participant_self.enrolment_id}/withdraw",

@@ -8,7 +8,9 @@ from app.auth.dependencies import ClientAddress, CurrentUser, RequireAdmin
 from app.auth.schemas import (
     ActivateIn,
     ActivateOut,
+    ActivationCodeOut,
     MeOut,
+    PasswordChangeIn,
     TokenOut,
     UserCreate,
     UserOut,
@@ -53,6 +55,15 @@ def read_me(session: SessionDep, principal: CurrentUser) -> MeOut:
     return service.me(session, principal)
 
 
+@router.post("/me/password", response_model=TokenOut, responses=error_responses(400, 401, 422, 429))
+def change_password(
+    session: SessionDep, factory: SessionFactoryDep, settings: SettingsDep, principal: CurrentUser,
+    body: PasswordChangeIn, address: ClientAddress,
+) -> TokenOut:
+    return service.change_password(session, factory, settings, principal, body.current_password,
+                                   body.new_password, address)
+
+
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED,
              responses=error_responses(400, 401, 403, 409, 422))
 def create_user(session: SessionDep, settings: SettingsDep, admin: RequireAdmin, body: UserCreate) -> UserOut:
@@ -64,3 +75,11 @@ def create_user(session: SessionDep, settings: SettingsDep, admin: RequireAdmin,
               responses=error_responses(400, 401, 403, 404, 409, 422))
 def update_user(session: SessionDep, admin: RequireAdmin, user_id: UserId, body: UserUpdate) -> UserOut:
     return UserOut.model_validate(service.update_user(session, admin, user_id, body))
+
+
+@router.post("/users/{user_id}/activation-code", response_model=ActivationCodeOut,
+             status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 404, 422))
+def new_staff_activation_code(
+    session: SessionDep, settings: SettingsDep, admin: RequireAdmin, user_id: UserId,
+) -> ActivationCodeOut:
+    return service.new_staff_activation_code(session, settings, admin, user_id)

@@ -18,7 +18,7 @@ from app.auth.schemas import ActivationCodeOut, MeEnrolment, MeOut, TokenOut, Us
 from app.core.base import utcnow
 from app.core.config import Settings
 from app.core.db import short_session
-from app.core.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
+from app.core.errors import BadRequest, Conflict, InvalidCredentials, InvalidInput, NotFound
 from app.core.security import (
     digest,
     hash_password,
@@ -35,28 +35,35 @@ def _window(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.throttle_window_minutes)
 
 
+def _password_limits(settings: Settings, account: str, address: str) -> tuple[throttle.Limit, list[throttle.Limit]]:
+    """The limits on guessing an account's password, by logging in or by changing it; first the one of the
+    account from this address, which a success clears."""
+    window = _window(settings)
+    # Per account *and* address: anyone can type a participant code, so a per-account lock alone would let
+    # one person lock out all 200 women; the owner logging in from her own phone is not held back by guesses
+    # from elsewhere. The higher cap per account bounds guesses spread over many addresses.
+    own_address = throttle.Limit(f"login:account:{account}:{address}", settings.login_failures_per_account, window,
+                                 "account")
+    return own_address, [
+        throttle.Limit(f"login:address:{address}", settings.login_failures_per_address, window, "address"),
+        own_address,
+        throttle.Limit(f"login:account:{account}", settings.login_failures_per_account_total, window,
+                       "account_total"),
+    ]
+
+
 def login(
     session: Session, factory: sessionmaker[Session], settings: Settings, username: str, password: str,
     address: str,
 ) -> TokenOut:
-    window = _window(settings)
     with short_session(factory) as reader:
         user = repository.find_by_username(reader, username.strip())
         user_id, stored_hash, active = (user.id, user.password_hash, user.active) if user else (None, None, False)
     # one count per account, whether she types her email or her participant code; an unknown name is hashed,
     # so that any length fits the key column
     account = str(user_id) if user_id is not None else f"unknown:{digest(username.strip().lower())}"
-    # Per account *and* address: anyone can type a participant code, so a per-account lock alone would let
-    # one person lock out all 200 women; the owner logging in from her own phone is not held back by guesses
-    # from elsewhere. The higher cap per account bounds guesses spread over many addresses.
-    own_address = throttle.Limit(f"login:account:{account}:{address}", settings.login_failures_per_account, window,
-                                 "account")
-    hits = throttle.take(factory, [
-        throttle.Limit(f"login:address:{address}", settings.login_failures_per_address, window, "address"),
-        own_address,
-        throttle.Limit(f"login:account:{account}", settings.login_failures_per_account_total, window,
-                       "account_total"),
-    ])
+    own_address, limits = _password_limits(settings, account, address)
+    hits = throttle.take(factory, limits)
     # an unknown username is checked against a dummy hash: it costs the same time as a wrong password
     if not verify_password(settings, password, stored_hash) or not active or user_id is None:
         raise InvalidCredentials("invalid_credentials")
@@ -98,6 +105,45 @@ def activate(
     audit.record(session, user_id, "account.activated", "user", user_id,
                  country=session.get_one(User, user_id).country_code)
     return session.get_one(User, user_id).username
+
+
+def change_password(
+    session: Session, factory: sessionmaker[Session], settings: Settings, principal: Principal,
+    current_password: str, new_password: str, address: str,
+) -> TokenOut:
+    """She chooses a new password, knowing the current one. A wrong one counts as a failed login of her
+    account: a stolen token must not be a way around the login throttle. Every other session of hers ends;
+    the calling device gets a new token, so she stays logged in there."""
+    own_address, limits = _password_limits(settings, str(principal.user_id), address)
+    hits = throttle.take(factory, limits)
+    with short_session(factory) as reader:
+        stored_hash = reader.scalar(select(User.password_hash).where(User.id == principal.user_id))
+    if not verify_password(settings, current_password, stored_hash):
+        raise BadRequest("wrong_password")
+    password_hash = hash_password(settings, new_password)
+    # only now does the request's transaction begin: the two slow hashes never held the write lock
+    throttle.forgive(session, hits)
+    throttle.clear(session, own_address.key)
+    set_password(session, principal.user_id, password_hash)
+    user = session.get_one(User, principal.user_id)
+    audit.record(session, principal, "account.password_changed", "user", user.id, country=user.country_code)
+    return issue_token(session, settings, user.id)
+
+
+def new_staff_activation_code(
+    session: Session, settings: Settings, principal: Principal, user_id: int
+) -> ActivationCodeOut:
+    """A one-time code with which a coordinator or an admin sets a new password (``POST /auth/activate``), as a
+    coordinator gives one to a participant. Her sessions and earlier codes end. Participants are not staff:
+    their codes come from ``/participants/{id}/activation-code``, within their coordinator's scope."""
+    user = session.get(User, user_id)
+    if user is None or user.role is Role.PARTICIPANT:
+        raise NotFound()
+    repository.retire_activation_codes(session, user.id)
+    repository.revoke_tokens(session, user.id)
+    out = create_activation_code(session, settings, user.id, principal.user_id)
+    audit.record(session, principal, "account.activation_code_issued", "user", user.id, country=user.country_code)
+    return out
 
 
 def set_password(session: Session, user_id: int, password_hash: str) -> None:

@@ -185,3 +185,16 @@ def current_modules(session: Session) -> list[CurrentModule]:
         .order_by(ContentModule.position, ContentModule.slug)
     ).all()
     return [CurrentModule(id=r.id, slug=r.slug, version=r.current_version, required=r.required) for r in rows]
+
+
+def required_lessons(session: Session) -> dict[str, tuple[str, ...]]:
+    """What the programme's completion needs: the required lessons of each current required module, by slug.
+    (One query for the modules; shapes come from the per-process cache.)"""
+    required: dict[str, tuple[str, ...]] = {}
+    for module in current_modules(session):
+        if not module.required:
+            continue
+        shape = module_shape(session, module.id, module.slug, module.version)
+        if shape is not None:
+            required[module.slug] = tuple(lesson.slug for lesson in shape.lessons if lesson.required)
+    return required

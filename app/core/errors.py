@@ -29,6 +29,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_ACTIVATION_CODE = "invalid_activation_code"
     NOT_AUTHENTICATED = "not_authenticated"
     INVALID_CREDENTIALS = "invalid_credentials"
+    WRONG_PASSWORD = "wrong_password"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"

@@ -45,6 +45,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "El código de activación no es válido, ya se usó o venció. Pida uno nuevo a su coordinadora.",
         "en": "The activation code is not valid, was already used or has expired. Ask your coordinator.",
     },
+    "wrong_password": {
+        "es": "La contraseña actual no es correcta. Su contraseña no cambió.",
+        "en": "The current password is wrong. Your password did not change.",
+    },
     "email_taken": {"es": "Ese correo ya está registrado.", "en": "That email is already registered."},
     "coordinator_needs_country": {
         "es": "Una coordinadora tiene exactamente un país.",
@@ -165,6 +169,12 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     "json_invalid": {"es": "El cuerpo no es JSON válido.", "en": "The body is not valid JSON."},
     "uuid_parsing": {"es": "Debe ser un UUID.", "en": "Must be a UUID."},
     "value_error": {"es": "Valor no válido.", "en": "Invalid value."},
+    "nul_character": {"es": "Tiene un carácter nulo (NUL), que no se acepta.", "en": "Holds a NUL character."},
+    "string_unicode": {"es": "Tiene caracteres no válidos.", "en": "Holds invalid characters."},
+    "password_unchanged": {
+        "es": "La contraseña nueva debe ser distinta de la actual.",
+        "en": "The new password must differ from the current one.",
+    },
     # our own validators (raised with PydanticCustomError(code, ...))
     "email": {"es": "El correo no es válido.", "en": "The email is not valid."},
     "blank": {"es": "No puede estar vacío.", "en": "Must not be blank."},

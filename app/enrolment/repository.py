@@ -1,13 +1,35 @@
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
 from app.auth import scope
 from app.auth.dependencies import Principal
 from app.core.errors import NotFound
 from app.core.text import alphanumerics, fold
-from app.models import ACTIVE_STATUSES, Country, Enrolment, EnrolmentStatus, Participant, User
+from app.models import (
+    ACTIVE_STATUSES,
+    Country,
+    Enrolment,
+    EnrolmentStatus,
+    LessonProgress,
+    ModuleCompletion,
+    Participant,
+    User,
+)
 
 
 def lock_country(session: Session, code: str) -> Country:
@@ -45,6 +67,11 @@ def active_enrolment(session: Session, participant_id: int) -> Enrolment | None:
     return session.scalars(
         select(Enrolment).where(Enrolment.participant_id == participant_id, Enrolment.status.in_(ACTIVE_STATUSES))
     ).first()
+
+
+def enrolments_of(session: Session, participant_id: int) -> list[Enrolment]:
+    return list(session.scalars(
+        select(Enrolment).where(Enrolment.participant_id == participant_id).order_by(Enrolment.id.desc())))
 
 
 def find_same_people(session: Session, email: str | None, document: tuple[str, str] | None) -> list[Participant]:
@@ -138,3 +165,67 @@ def search_filter(stmt: Select[Enrolment, Participant, User], q: str) -> Select[
     if document := alphanumerics(q):
         conditions.append(Participant.search_text.like(like(document), escape="\\"))
     return stmt.where(or_(*conditions))
+
+
+def lessons_done(required: Mapping[str, Sequence[str]]) -> ColumnElement[int]:
+    """How many of the programme's required lessons ``Participant`` has done, correlated to her row: a lesson
+    counts when completed, and every required lesson of a module counts once the module is complete (the rule
+    of ``percent`` in app/progress/service.py ``progress_of``: a new content version takes no completion away)."""
+    pairs = [and_(LessonProgress.module == module, LessonProgress.lesson.in_(lessons))
+             for module, lessons in required.items() if lessons]
+    if not pairs:
+        return literal(0)
+    completion = aliased(ModuleCompletion)
+    loose = (
+        select(func.count())
+        .select_from(LessonProgress)
+        .outerjoin(completion, and_(completion.participant_id == LessonProgress.participant_id,
+                                    completion.module == LessonProgress.module))
+        .where(LessonProgress.participant_id == Participant.id, LessonProgress.completed_at.is_not(None),
+               completion.id.is_(None), or_(*pairs))
+        .correlate(Participant)
+        .scalar_subquery()
+    )
+    sizes = {module: len(lessons) for module, lessons in required.items() if lessons}
+    whole = (
+        select(func.coalesce(func.sum(case(sizes, value=ModuleCompletion.module, else_=0)), 0))
+        .where(ModuleCompletion.participant_id == Participant.id, ModuleCompletion.module.in_(sizes))
+        .correlate(Participant)
+        .scalar_subquery()
+    )
+    return loose + whole
+
+
+def programme_completed() -> ColumnElement[bool]:
+    """Whether ``Participant`` has completed the programme (her enrolment says so), correlated to her row."""
+    other = aliased(Enrolment)  # not the list's own enrolment row: she may have an older, withdrawn one
+    return exists().where(other.participant_id == Participant.id, other.status == EnrolmentStatus.COMPLETED
+                          ).correlate(Participant)
+
+
+def progress_key(required: Mapping[str, Sequence[str]]) -> ColumnElement[int]:
+    """Orders women by progress percent: the denominator is the same for all, so the count of lessons done is
+    enough, with a completed programme at the top."""
+    total = sum(len(lessons) for lessons in required.values())
+    return case((programme_completed(), total or 1), else_=lessons_done(required))
+
+
+def progress_counts(
+    session: Session, required: Mapping[str, Sequence[str]], participant_ids: Sequence[int]
+) -> dict[int, tuple[int, bool]]:
+    """(lessons done, programme completed) of each participant, in one query whatever their number."""
+    if not participant_ids:
+        return {}
+    rows = session.execute(
+        select(Participant.id, lessons_done(required), programme_completed())
+        .where(Participant.id.in_(set(participant_ids)))
+    ).all()
+    return {row[0]: (int(row[1]), bool(row[2])) for row in rows}
+
+
+def name_key(session: Session) -> SQLColumnExpression[str]:
+    """Names in alphabetical order without regard to accents or case (``search_text`` is folded), the same on
+    both databases: PostgreSQL's linguistic collations skip spaces, "C" compares as SQLite does."""
+    if session.get_bind().dialect.name == "postgresql":
+        return Participant.search_text.collate("C")
+    return Participant.search_text

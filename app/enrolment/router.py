@@ -16,6 +16,8 @@ from app.enrolment.schemas import (
     CountryOut,
     CountryUpdate,
     EnrolmentOut,
+    EnrolmentSort,
+    ParticipantOut,
     WithdrawIn,
     WithdrawOut,
 )
@@ -71,8 +73,10 @@ def list_enrolments(
     status: EnrolmentStatus | None = None,
     region: Annotated[str | None, Query(max_length=80)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    sort: Annotated[EnrolmentSort | None, Query(
+        description="name, applied_at or progress; a leading - for descending")] = None,
 ) -> Page[EnrolmentOut]:
-    return service.list_enrolments(session, principal, page, country, status, region, q)
+    return service.list_enrolments(session, principal, page, country, status, region, q, sort)
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentOut, responses=error_responses(401, 404, 422))
@@ -89,6 +93,12 @@ def withdraw(
     session: SessionDep, principal: CurrentUser, enrolment_id: EnrolmentId, body: WithdrawIn
 ) -> WithdrawOut:
     return service.withdraw(session, principal, enrolment_id, body.reason)
+
+
+@router.get("/participants/{participant_id}", response_model=ParticipantOut,
+            responses=error_responses(401, 404, 422))
+def get_participant(session: SessionDep, principal: CurrentUser, participant_id: EnrolmentId) -> ParticipantOut:
+    return service.get_participant(session, principal, participant_id)
 
 
 @router.post(

@@ -157,12 +157,63 @@ class EnrolmentOut(BaseModel):
     full_name: str
     country: CountryCode
     region: str
+    locality: str
+    phone: str | None
+    activated: bool = Field(description="Whether she has set her password (else she still needs her activation code)")
     status: EnrolmentStatus
     waitlist_position: int | None
     applied_at: datetime
     enrolled_at: datetime | None
     withdrawn_at: datetime | None
     completed_at: datetime | None
+    progress_percent: int = Field(ge=0, le=100, description=(
+        "Share of the programme's required lessons she has completed (a completed module counts whole); "
+        "100 once the programme is complete"))
+
+
+EnrolmentSort = Literal["name", "-name", "applied_at", "-applied_at", "progress", "-progress"]
+
+
+class ParticipantEnrolment(BaseModel):
+    id: int
+    status: EnrolmentStatus
+    waitlist_position: int | None
+    applied_at: datetime
+    enrolled_at: datetime | None
+    withdrawn_at: datetime | None
+    completed_at: datetime | None
+
+
+class DocumentOut(BaseModel):
+    type: str
+    number: str
+
+
+class SensitiveOut(BaseModel):
+    ethnicity: str | None
+    languages: list[str] | None
+
+
+class ParticipantOut(BaseModel):
+    id: int
+    first_name: str
+    last_name: str
+    full_name: str
+    birth_date: date
+    country: CountryCode
+    region: str
+    locality: str
+    phone: str | None
+    document: DocumentOut | None
+    participant_code: str | None
+    email: str | None
+    username: str
+    activated: bool
+    enrolments: list[ParticipantEnrolment] = Field(description="Hers, the newest first")
+    progress_percent: int = Field(ge=0, le=100)
+    sensitive: SensitiveOut | None = Field(description=(
+        "Ethnicity and languages: only to the participant herself, never to staff (who see them only as "
+        "aggregates); null for anyone else"))
 
 
 class WithdrawIn(BaseModel):

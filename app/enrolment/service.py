@@ -7,6 +7,7 @@ in the same transaction as the enrolment rows it concerns: the cap cannot be exc
 from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
+from sqlalchemy import ColumnElement, SQLColumnExpression
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,7 @@ from app.auth import scope
 from app.auth import service as auth_service
 from app.auth.dependencies import Principal
 from app.auth.schemas import ActivationCodeOut
+from app.content import service as content_service
 from app.core.base import utcnow
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotEligible, NotFound
@@ -28,7 +30,12 @@ from app.enrolment.schemas import (
     ApplicationOut,
     CountryOut,
     CountryUpdate,
+    DocumentOut,
     EnrolmentOut,
+    EnrolmentSort,
+    ParticipantEnrolment,
+    ParticipantOut,
+    SensitiveOut,
     WithdrawOut,
 )
 from app.guards import idempotency, throttle
@@ -328,6 +335,7 @@ def list_enrolments(
     status: EnrolmentStatus | None,
     region: str | None,
     q: str | None,
+    sort: EnrolmentSort | None = None,
 ) -> Page[EnrolmentOut]:
     stmt = repository.readable_enrolments(principal)
     if country:
@@ -342,23 +350,81 @@ def list_enrolments(
     if q:
         stmt = repository.search_filter(stmt, q)
     total = count(session, stmt)
+    required = content_service.required_lessons(session)
     rows = session.execute(
-        stmt.order_by(Enrolment.country_code, Enrolment.status, Enrolment.waitlist_position, Enrolment.id)
-        .limit(page.limit).offset(page.offset)
+        stmt.order_by(*_order(session, sort, required)).limit(page.limit).offset(page.offset)
     ).all()
-    return Page(items=[to_out(row[0], row[1], row[2]) for row in rows], total=total)
+    # the page's progress in one query, whatever its length
+    progress = Progress(session, required, [row[1].id for row in rows])
+    return Page(items=[to_out(row[0], row[1], row[2], progress.percent(row[1].id)) for row in rows], total=total)
+
+
+def _order(session: Session, sort: EnrolmentSort | None,
+           required: dict[str, tuple[str, ...]]) -> list[ColumnElement[Any] | SQLColumnExpression[Any]]:
+    if sort is None:
+        return [Enrolment.country_code, Enrolment.status, Enrolment.waitlist_position, Enrolment.id]
+    name = repository.name_key(session)
+    keys: dict[str, SQLColumnExpression[Any]] = {
+        "name": name, "applied_at": Enrolment.applied_at, "progress": repository.progress_key(required)}
+    key = keys[sort.removeprefix("-")]
+    # ties: by name, then the enrolment's id, so that pages never overlap
+    return [key.desc() if sort.startswith("-") else key.asc(), name, Enrolment.id]
+
+
+class Progress:
+    """Overall progress percents of some participants, read in one query."""
+
+    def __init__(self, session: Session, required: dict[str, tuple[str, ...]], participant_ids: list[int]) -> None:
+        self.total = sum(len(lessons) for lessons in required.values())
+        self.counts = repository.progress_counts(session, required, participant_ids)
+
+    def percent(self, participant_id: int) -> int:
+        done, completed = self.counts.get(participant_id, (0, False))
+        if completed:
+            return 100  # a completed programme stays complete, whatever content was added since
+        # the share of what completion needs, rounded as each module's percent is (app/progress/service.py)
+        return round(100 * done / self.total) if self.total else 0
 
 
 def get_enrolment(session: Session, principal: Principal, enrolment_id: int) -> EnrolmentOut:
-    return to_out(*repository.get_readable_enrolment(session, principal, enrolment_id))
+    enrolment, participant, user = repository.get_readable_enrolment(session, principal, enrolment_id)
+    progress = Progress(session, content_service.required_lessons(session), [participant.id])
+    return to_out(enrolment, participant, user, progress.percent(participant.id))
 
 
-def to_out(enrolment: Enrolment, participant: Participant, user: User) -> EnrolmentOut:
+def to_out(enrolment: Enrolment, participant: Participant, user: User, progress_percent: int) -> EnrolmentOut:
     return EnrolmentOut(
         id=enrolment.id, participant_id=participant.id, participant_code=user.participant_code,
         full_name=participant.full_name, country=enrolment.country_code, region=participant.region,
+        locality=participant.locality, phone=participant.phone, activated=user.password_hash is not None,
         status=enrolment.status, waitlist_position=enrolment.waitlist_position, applied_at=enrolment.applied_at,
         enrolled_at=enrolment.enrolled_at, withdrawn_at=enrolment.withdrawn_at, completed_at=enrolment.completed_at,
+        progress_percent=progress_percent,
+    )
+
+
+def get_participant(session: Session, principal: Principal, participant_id: int) -> ParticipantOut:
+    """One woman's record, for herself, her country's coordinator and admins (anyone else: not found). Her
+    ethnicity and languages are shown to her alone."""
+    participant = repository.get_readable_participant(session, principal, participant_id)
+    user = session.get_one(User, participant.user_id)
+    enrolments = repository.enrolments_of(session, participant.id)
+    progress = Progress(session, content_service.required_lessons(session), [participant.id])
+    herself = principal.participant_id == participant.id
+    return ParticipantOut(
+        id=participant.id, first_name=participant.first_name, last_name=participant.last_name,
+        full_name=participant.full_name, birth_date=participant.birth_date, country=participant.country_code,
+        region=participant.region, locality=participant.locality, phone=participant.phone,
+        document=DocumentOut(type=participant.document_type, number=participant.document_number)
+        if participant.document_type and participant.document_number else None,
+        participant_code=user.participant_code, email=user.email, username=user.username,
+        activated=user.password_hash is not None,
+        enrolments=[ParticipantEnrolment(
+            id=e.id, status=e.status, waitlist_position=e.waitlist_position, applied_at=e.applied_at,
+            enrolled_at=e.enrolled_at, withdrawn_at=e.withdrawn_at, completed_at=e.completed_at,
+        ) for e in enrolments],
+        progress_percent=progress.percent(participant.id),
+        sensitive=SensitiveOut(ethnicity=participant.ethnicity, languages=participant.languages) if herself else None,
     )
 
 
