@@ -1,10 +1,10 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from app.core.validation import Email, clean_text, non_blank
+from app.core.validation import Email, non_blank
 from app.models import EnrolmentStatus, Role
 
 
@@ -22,14 +22,14 @@ class ActivateIn(BaseModel):
 
 
 # the rule of every password a person chooses (also UserCreate's and ActivateIn's lengths)
-NewPassword = Annotated[str, Field(min_length=8, max_length=128), AfterValidator(clean_text)]
+NewPassword = Annotated[str, Field(min_length=8, max_length=128)]
 
 
 class PasswordChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # not held to today's rules: a password set under older ones must still be accepted as the current one
-    current_password: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(clean_text)]
+    current_password: Annotated[str, Field(min_length=1, max_length=128)]
     new_password: NewPassword
 
     @field_validator("new_password")

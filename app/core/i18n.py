@@ -169,7 +169,6 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     "json_invalid": {"es": "El cuerpo no es JSON válido.", "en": "The body is not valid JSON."},
     "uuid_parsing": {"es": "Debe ser un UUID.", "en": "Must be a UUID."},
     "value_error": {"es": "Valor no válido.", "en": "Invalid value."},
-    "nul_character": {"es": "Tiene un carácter nulo (NUL), que no se acepta.", "en": "Holds a NUL character."},
     "string_unicode": {"es": "Tiene caracteres no válidos.", "en": "Holds invalid characters."},
     "password_unchanged": {
         "es": "La contraseña nueva debe ser distinta de la actual.",

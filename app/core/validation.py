@@ -36,14 +36,6 @@ def _email(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 Email = Annotated[EmailStr, WrapValidator(_email)]
 
 
-def clean_text(value: str) -> str:
-    """Refuse a NUL character: PostgreSQL cannot store one and C libraries stop at it. (A lone surrogate never
-    gets here: pydantic refuses it as ``string_unicode``.)"""
-    if "\x00" in value:
-        raise PydanticCustomError("nul_character", "NUL character")
-    return value
-
-
 def _not_a_number(error_type: str) -> Callable[[Any], Any]:
     """Pydantic reads a number, or text that parses as one, as a Unix timestamp (``0`` is 1970-01-01);
     the API documents ISO 8601 text only."""
