@@ -7,6 +7,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.certificates.pages import router as certificate_pages
+from app.certificates.router import router as certificates_router
 from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
@@ -94,9 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         max_age=600,
     )
-    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router):
+    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router,
+                   certificates_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
+    app.include_router(certificate_pages)
     install_openapi(app)
     install_docs(app)
     return app

@@ -39,6 +39,13 @@ FROZEN_OPERATION_IDS = {
     ("get", "/api/v1/participants/{participant_id}/progress"): "progress_of_participant",
     ("get", "/api/v1/consent/notice"): "consent_notice_get",
     ("get", "/api/v1/audit"): "audit_list",
+    ("post", "/api/v1/certificates"): "certificates_issue",
+    ("get", "/api/v1/certificates"): "certificates_list",
+    ("get", "/api/v1/me/certificates"): "certificates_mine",
+    ("get", "/api/v1/certificates/{certificate_id}/pdf"): "certificates_pdf",
+    ("post", "/api/v1/certificates/{certificate_id}/revoke"): "certificates_revoke",
+    ("post", "/api/v1/certificates/{certificate_id}/reissue"): "certificates_reissue",
+    ("get", "/api/v1/verify/{code}"): "certificates_verify",
     ("get", "/healthz"): "health_live",
     ("get", "/readyz"): "health_ready",
 }

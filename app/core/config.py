@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     login_failures_per_address: int = 20
     activation_failures_per_address: int = 10
     throttle_window_minutes: int = 15
+    # certificate verifications (API and page) per address and window
+    verification_rate_limit: int = 300
     # argon2id cost; the defaults follow pwdlib, tests lower them to keep the suite fast
     password_time_cost: int = 3
     password_memory_kib: int = 65536

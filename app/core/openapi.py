@@ -39,6 +39,13 @@ OPERATION_IDS: dict[str, str] = {
     "participant_progress": "progress_of_participant",
     "consent_notice": "consent_notice_get",
     "read_audit": "audit_list",
+    "issue_certificate": "certificates_issue",
+    "list_certificates": "certificates_list",
+    "my_certificates": "certificates_mine",
+    "certificate_pdf": "certificates_pdf",
+    "revoke_certificate": "certificates_revoke",
+    "reissue_certificate": "certificates_reissue",
+    "verify_certificate": "certificates_verify",
     "healthz": "health_live",
     "readyz": "health_ready",
 }
