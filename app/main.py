@@ -1,5 +1,8 @@
 """The application: routers, error handlers and middleware. ``uvicorn app.main:app`` serves it."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
@@ -18,6 +21,8 @@ from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, 
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
 from app.enrolment.router import router as enrolment_router
+from app.jobs.queue import InProcessRunner
+from app.jobs.router import router as jobs_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
 from app.storage import storage_for
@@ -61,10 +66,19 @@ def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
     }
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runner = getattr(app.state, "job_runner", None)
+    if runner is not None:
+        runner.submit()  # resume what a previous process left queued or running
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.json_logs)
     app = FastAPI(
+        lifespan=lifespan,
         title="Caminos de Saberes",
         version="1.0.0",
         description="Inscripción con cupos por país, módulos, progreso sin conexión y certificados.",
@@ -78,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.storage = storage_for(settings)
+    app.state.job_runner = (InProcessRunner(app.state.sessionmaker, settings, app.state.storage)
+                            if settings.job_queue == "in_process" else None)
     install_error_handlers(app)
     app.add_middleware(Utf8QueryStringMiddleware)
     app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
@@ -97,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router,
-                   certificates_router):
+                   certificates_router, jobs_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
     app.include_router(certificate_pages)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Route
 
 from app.auth.dependencies import Principal
+from app.certificates import batch
 from app.certificates import service as certificate_service
 from app.certificates.render import CertificateContent, render_pdf
 from app.content.service import load_modules
@@ -56,6 +57,7 @@ class World:
     admin: Actor
     # participant_self's certificate (id, code), issued on first use
     certificate: Callable[[], tuple[int, str]]
+    job: Callable[[], int]  # a queued certificate batch
 
     def headers(self, role: str) -> dict[str, str]:
         return {} if role == "anonymous" else getattr(self, role).headers
@@ -221,6 +223,10 @@ MATRIX: dict[tuple[str, str], Spec] = {
         lambda w, r: {**certificate_url("/reissue")(w, r), "json": {"reason": "Rectificación del nombre"}},
         admin_only(201),
     ),
+    ("POST", "/api/v1/certificates/batch"): Spec(
+        lambda _w, _r: {"url": "/api/v1/certificates/batch", "json": {"country": "PE"}}, admin_only(202),
+    ),
+    ("GET", "/api/v1/jobs/{job_id}"): Spec(lambda w, _r: {"url": f"/api/v1/jobs/{w.job()}"}, admin_only(200)),
     ("GET", "/api/v1/verify/{code}"): Spec(
         lambda w, _r: {"url": f"/api/v1/verify/{w.certificate()[1]}"}, everyone(200)),
     ("GET", "/verificar/{code}"): Spec(lambda w, _r: {"url": f"/verificar/{w.certificate()[1]}"}, everyone(200)),
@@ -254,6 +260,10 @@ def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session],
                 made.append((row.id, row.code))
         return made[0]
 
+    def job() -> int:
+        with sessions() as session, session.begin():
+            return batch.create_job(session, "PE", admin.user_id).id
+
     return World(
         client=client,
         participant_self=participant_self,
@@ -262,6 +272,7 @@ def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session],
         coordinator_other=factory.coordinator("CL"),
         admin=admin,
         certificate=certificate,
+        job=job,
     )
 
 

@@ -46,6 +46,8 @@ FROZEN_OPERATION_IDS = {
     ("post", "/api/v1/certificates/{certificate_id}/revoke"): "certificates_revoke",
     ("post", "/api/v1/certificates/{certificate_id}/reissue"): "certificates_reissue",
     ("get", "/api/v1/verify/{code}"): "certificates_verify",
+    ("post", "/api/v1/certificates/batch"): "certificates_batch",
+    ("get", "/api/v1/jobs/{job_id}"): "jobs_get",
     ("get", "/healthz"): "health_live",
     ("get", "/readyz"): "health_ready",
 }

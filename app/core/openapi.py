@@ -46,6 +46,8 @@ OPERATION_IDS: dict[str, str] = {
     "revoke_certificate": "certificates_revoke",
     "reissue_certificate": "certificates_reissue",
     "verify_certificate": "certificates_verify",
+    "batch_certificates": "certificates_batch",
+    "get_job": "jobs_get",
     "healthz": "health_live",
     "readyz": "health_ready",
 }
