@@ -30,7 +30,7 @@ PDF: dict[int | str, dict[str, Any]] = {
 
 @router.post("/certificates", status_code=201, response_model=IssuedOut,
              responses={200: {"model": IssuedOut, "description": "Ya tenía un certificado vigente: ese mismo"},
-                        **error_responses(401, 403, 404, 409, 422)})
+                        **error_responses(400, 401, 403, 404, 409, 422)})
 def issue_certificate(body: IssueIn, response: Response, session: SessionDep, factory: SessionFactoryDep,
                       settings: SettingsDep, storage: StorageDep, admin: RequireAdmin) -> IssuedOut:
     """Issue her certificate once she completed the programme (or with a written override reason)."""
@@ -59,7 +59,7 @@ def my_certificates(session: SessionDep, settings: SettingsDep, principal: Curre
 
 
 @router.get("/certificates/{certificate_id}/pdf", response_class=Response,
-            responses={**PDF, **error_responses(401, 404, 416)})
+            responses={**PDF, **error_responses(401, 404, 416, 422)})
 def certificate_pdf(request: Request, certificate_id: CertificateId, session: SessionDep, storage: StorageDep,
                     principal: CurrentUser) -> Response:
     certificate = repository.get_readable(session, principal, certificate_id)
@@ -74,7 +74,7 @@ def certificate_pdf(request: Request, certificate_id: CertificateId, session: Se
 
 
 @router.post("/certificates/{certificate_id}/revoke", response_model=CertificateOut,
-             responses=error_responses(401, 403, 404, 409, 422))
+             responses=error_responses(400, 401, 403, 404, 409, 422))
 def revoke_certificate(certificate_id: CertificateId, body: RevokeIn, session: SessionDep, settings: SettingsDep,
                        admin: RequireAdmin) -> CertificateOut:
     """The record stays; its verification says revoked, with the public category, never the note."""
@@ -83,7 +83,7 @@ def revoke_certificate(certificate_id: CertificateId, body: RevokeIn, session: S
 
 
 @router.post("/certificates/{certificate_id}/reissue", status_code=201, response_model=IssuedOut,
-             responses=error_responses(401, 403, 404, 409, 422))
+             responses=error_responses(400, 401, 403, 404, 409, 422))
 def reissue_certificate(certificate_id: CertificateId, body: ReissueIn, session: SessionDep,
                         factory: SessionFactoryDep, settings: SettingsDep, storage: StorageDep,
                         admin: RequireAdmin) -> IssuedOut:

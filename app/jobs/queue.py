@@ -43,7 +43,11 @@ class InProcessRunner:
         while True:
             with self._lock:
                 self._again = False
-            run_all(self.factory, self.settings, self.storage)
+            try:
+                run_all(self.factory, self.settings, self.storage, self.settings.render_workers)
+            except Exception:
+                # a database not there yet (before `caminos db upgrade`) or gone: the next submit tries again
+                logger.exception("running queued jobs failed")
             with self._lock:
                 if not self._again:
                     self._thread = None

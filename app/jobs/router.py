@@ -21,7 +21,7 @@ def _submit(request: Request) -> None:
 
 
 @router.post("/certificates/batch", status_code=202, response_model=JobCreated,
-             responses=error_responses(401, 403, 422))
+             responses=error_responses(400, 401, 403, 422))
 def batch_certificates(body: BatchIn, request: Request, background: BackgroundTasks, session: SessionDep,
                        admin: RequireAdmin) -> JobCreated:
     """Issue the missing certificates of a country's graduates, in the background; follow it at /jobs/{id}."""
