@@ -20,6 +20,8 @@ cli.add_typer(db_cli, name="db")
 content_cli = typer.Typer(help="Contenidos de formación.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users")
 cli.add_typer(content_cli, name="content")
+certificates_cli = typer.Typer(help="Certificados.", no_args_is_help=True)
+cli.add_typer(certificates_cli, name="certificates")
 
 ROOT = CHECKOUT  # the checkout's top level (in an installed package: wherever site-packages is)
 
@@ -124,6 +126,61 @@ def demo() -> None:
     except DemoRefused as refused:
         typer.echo(str(refused), err=True)
         raise typer.Exit(1) from refused
+
+
+@certificates_cli.command("issue")
+def certificates_issue(
+    country: Annotated[str, typer.Option(help="PE, CL, CO o MX")],
+    workers: Annotated[int | None, typer.Option(help="procesos que generan los PDF")] = None,
+) -> None:
+    """Issue the missing certificates of a country's graduates (again after an interruption: none twice)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from app.certificates import batch
+    from app.enrolment.geography import COUNTRY_NAMES
+    from app.storage import storage_for
+
+    code = country.upper()
+    if code not in COUNTRY_NAMES:
+        typer.echo("País no válido: PE, CL, CO o MX.", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    # an interrupted run of the same country is resumed rather than started anew
+    with factory() as session, session.begin():
+        job_id = next((j for j in batch.unfinished_of(session, code)), None) or batch.create_job(session, code,
+                                                                                                  None).id
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn()) as bar, batch.render_pool(workers or settings.render_workers) as pool:
+        task = bar.add_task(f"Certificados {COUNTRY_NAMES[code]}", total=None)
+        job = batch.run(factory, settings, storage_for(settings), job_id, pool,
+                        progress=lambda done, total: bar.update(task, completed=done, total=total))
+    typer.echo(f"Trabajo {job.id}: {job.status.value}, {job.done} de {job.total} con certificado; "
+               f"{len(job.errors)} con problemas.")
+    for error in job.errors:
+        typer.echo(f"  {error}", err=True)
+
+
+@cli.command()
+def worker(
+    poll_seconds: Annotated[float, typer.Option(help="cada cuánto buscar trabajos nuevos")] = 2.0,
+    once: Annotated[bool, typer.Option(help="ejecutar lo pendiente y salir")] = False,
+) -> None:
+    """Run bulk jobs (certificate batches) queued by the service, resuming interrupted ones."""
+    import time
+
+    from app.jobs.queue import run_all
+    from app.storage import storage_for
+
+    settings = get_settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    while True:
+        ran = run_all(factory, settings, storage_for(settings), settings.render_workers)
+        if once:
+            typer.echo(f"{ran} trabajo(s) ejecutado(s).")
+            return
+        if not ran:
+            time.sleep(poll_seconds)
 
 
 @cli.command()

@@ -1,5 +1,8 @@
 """The application: routers, error handlers and middleware. ``uvicorn app.main:app`` serves it."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
@@ -7,6 +10,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.auth.dependencies import current_principal, optional_principal
 from app.auth.router import router as auth_router
+from app.certificates.pages import router as certificate_pages
+from app.certificates.router import router as certificates_router
 from app.content.router import router as content_router
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
@@ -17,6 +22,8 @@ from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, 
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
 from app.enrolment.router import router as enrolment_router
+from app.jobs.queue import InProcessRunner
+from app.jobs.router import router as jobs_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
 from app.storage import storage_for
@@ -60,10 +67,19 @@ def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
     }
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runner = getattr(app.state, "job_runner", None)
+    if runner is not None:
+        runner.submit()  # resume what a previous process left queued or running
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.json_logs)
     app = FastAPI(
+        lifespan=lifespan,
         title="Caminos de Saberes",
         version="1.0.0",
         description="Inscripción con cupos por país, módulos, progreso sin conexión y certificados.",
@@ -79,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.storage = storage_for(settings)
+    app.state.job_runner = (InProcessRunner(app.state.sessionmaker, settings, app.state.storage)
+                            if settings.job_queue == "in_process" else None)
     install_error_handlers(app)
     app.add_middleware(Utf8QueryStringMiddleware)
     app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
@@ -97,9 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         max_age=600,
     )
-    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router):
+    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router,
+                   certificates_router, jobs_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
+    app.include_router(certificate_pages)
     install_openapi(app, optional_login=optional_principal, login=current_principal)
     install_docs(app)
     return app

@@ -24,8 +24,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Route
 
+from app.auth.dependencies import Principal
+from app.certificates import batch
+from app.certificates import service as certificate_service
+from app.certificates.render import CertificateContent, render_pdf
 from app.content.service import load_modules
 from app.content.spec import LessonSpec, MediaSpec, ModuleSpec
+from app.core.config import Settings
+from app.models import Role
 from app.storage import Storage
 from tests.factories import Actor, Factory, application
 
@@ -49,6 +55,9 @@ class World:
     coordinator_same: Actor
     coordinator_other: Actor
     admin: Actor
+    # participant_self's certificate (id, code), issued on first use
+    certificate: Callable[[], tuple[int, str]]
+    job: Callable[[], int]  # a queued certificate batch
 
     def headers(self, role: str) -> dict[str, str]:
         return {} if role == "anonymous" else getattr(self, role).headers
@@ -131,6 +140,20 @@ def progress_events(kind: str) -> Builder:
     return build
 
 
+_PDFS: list[bytes] = []
+
+
+def reused_pdf(content: CertificateContent) -> bytes:
+    """A real WeasyPrint PDF, rendered once per process: the matrix is about who may call, not about the PDF."""
+    if not _PDFS:
+        _PDFS.append(render_pdf(content))
+    return _PDFS[0]
+
+
+def certificate_url(suffix: str) -> Builder:
+    return lambda w, _r: {"url": f"/api/v1/certificates/{w.certificate()[0]}{suffix}"}
+
+
 MATRIX: dict[tuple[str, str], Spec] = {
     # auth
     ("POST", "/api/v1/auth/token"): Spec(
@@ -195,6 +218,29 @@ MATRIX: dict[tuple[str, str], Spec] = {
     # privacy, audit, health
     ("GET", "/api/v1/consent/notice"): Spec(bare("/api/v1/consent/notice"), everyone(200)),
     ("GET", "/api/v1/audit"): Spec(bare("/api/v1/audit"), admin_only(200)),
+    # certificates
+    ("POST", "/api/v1/certificates"): Spec(
+        lambda w, _r: {"url": "/api/v1/certificates", "json": {
+            "participant_id": w.participant_self.participant_id, "override_reason": "Avance registrado en papel"}},
+        admin_only(201),
+    ),
+    ("GET", "/api/v1/certificates"): Spec(bare("/api/v1/certificates"), statuses(401, 403, 403, 200, 200, 200)),
+    ("GET", "/api/v1/me/certificates"): Spec(bare("/api/v1/me/certificates"), statuses(401, 200, 200, 403, 403, 403)),
+    ("GET", "/api/v1/certificates/{certificate_id}/pdf"): Spec(certificate_url("/pdf"), scoped(200)),
+    ("POST", "/api/v1/certificates/{certificate_id}/revoke"): Spec(
+        lambda w, r: {**certificate_url("/revoke")(w, r), "json": {"reason": "error_de_emision"}}, admin_only(200),
+    ),
+    ("POST", "/api/v1/certificates/{certificate_id}/reissue"): Spec(
+        lambda w, r: {**certificate_url("/reissue")(w, r), "json": {"reason": "Rectificación del nombre"}},
+        admin_only(201),
+    ),
+    ("POST", "/api/v1/certificates/batch"): Spec(
+        lambda _w, _r: {"url": "/api/v1/certificates/batch", "json": {"country": "PE"}}, admin_only(202),
+    ),
+    ("GET", "/api/v1/jobs/{job_id}"): Spec(lambda w, _r: {"url": f"/api/v1/jobs/{w.job()}"}, admin_only(200)),
+    ("GET", "/api/v1/verify/{code}"): Spec(
+        lambda w, _r: {"url": f"/api/v1/verify/{w.certificate()[1]}"}, everyone(200)),
+    ("GET", "/verificar/{code}"): Spec(lambda w, _r: {"url": f"/verificar/{w.certificate()[1]}"}, everyone(200)),
     ("GET", "/healthz"): Spec(bare("/healthz"), everyone(200)),
     ("GET", "/readyz"): Spec(bare("/readyz"), everyone(200)),
 }
@@ -207,16 +253,37 @@ def path_pattern(template: str) -> re.Pattern[str]:
 
 
 @pytest.fixture
-def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session], storage: Storage) -> World:
+def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session], storage: Storage,
+          settings: Settings) -> World:
     with sessions() as session, session.begin():
         load_modules(session, storage, [MODULE])
+    participant_self, admin = factory.participant("PE"), factory.admin()
+    made: list[tuple[int, str]] = []
+
+    def certificate() -> tuple[int, str]:
+        if not made:
+            principal = Principal(user_id=admin.user_id, role=Role.ADMIN, country=None, participant_id=None,
+                                  token_id=0)
+            with sessions() as session, session.begin():
+                row, _ = certificate_service.issue(session, sessions, settings, storage, principal,
+                                                   participant_self.participant_id or 0, "Matriz de permisos",
+                                                   render=reused_pdf)
+                made.append((row.id, row.code))
+        return made[0]
+
+    def job() -> int:
+        with sessions() as session, session.begin():
+            return batch.create_job(session, "PE", admin.user_id).id
+
     return World(
         client=client,
-        participant_self=factory.participant("PE"),
+        participant_self=participant_self,
         participant_other=factory.participant("PE"),
         coordinator_same=factory.coordinator("PE"),
         coordinator_other=factory.coordinator("CL"),
-        admin=factory.admin(),
+        admin=admin,
+        certificate=certificate,
+        job=job,
     )
 
 

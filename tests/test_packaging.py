@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, select
 from app.models import ContentModule
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "app", "migrations", "modules_content")
+SOURCES = ("pyproject.toml", "app", "migrations", "modules_content", "certificates")
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +62,7 @@ def test_the_wheel_holds_every_module_migration_and_lesson(wheel: Path) -> None:
     assert {f"app/{name}" for name in files_under(CHECKOUT / "app")} <= names
     assert {f"app/_resources/migrations/{name}" for name in files_under(CHECKOUT / "migrations")} <= names
     assert {f"app/_resources/modules_content/{name}" for name in files_under(CHECKOUT / "modules_content")} <= names
+    assert {f"app/_resources/certificates/{name}" for name in files_under(CHECKOUT / "certificates")} <= names
     assert not any(name.startswith(("migrations/", "modules_content/", "tests/")) for name in names)
 
 

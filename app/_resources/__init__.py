@@ -22,3 +22,8 @@ def migrations_dir() -> Path:
 
 def modules_content_dir() -> Path:
     return resource("modules_content")
+
+
+def certificates_dir() -> Path:
+    """The certificate's and verification page's templates, CSS, logo and fonts."""
+    return resource("certificates")

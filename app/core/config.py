@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     login_failures_per_address: int = 20
     activation_failures_per_address: int = 10
     throttle_window_minutes: int = 15
+    # where bulk jobs run (app/jobs/queue.py): a thread of the service, or only recorded for `caminos worker`
+    job_queue: Literal["in_process", "none"] = "in_process"
+    render_workers: int | None = None  # processes rendering certificates in a batch; None: up to 4 cores
+    # certificate verifications (API and page) per address and window
+    verification_rate_limit: int = 300
     # argon2id cost; the defaults follow pwdlib, tests lower them to keep the suite fast
     password_time_cost: int = 3
     password_memory_kib: int = 65536

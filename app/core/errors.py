@@ -46,6 +46,8 @@ class ErrorCode(enum.StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     NOT_ELIGIBLE = "not_eligible"
+    NOT_COMPLETE = "not_complete"
+    CERTIFICATE_NOT_ISSUED = "certificate_not_issued"
     INVALID_INPUT = "invalid_input"
     THROTTLED = "throttled"
     INTERNAL_ERROR = "internal_error"

@@ -127,6 +127,15 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "El identificador del dispositivo no es válido.",
         "en": "The device identifier is not valid.",
     },
+    # certificates
+    "not_complete": {
+        "es": "La participante aún no completa el programa: le faltan los módulos y lecciones indicados.",
+        "en": "The participant has not completed the programme yet: the modules and lessons listed are missing.",
+    },
+    "certificate_not_issued": {
+        "es": "Solo un certificado vigente puede revocarse o reemitirse.",
+        "en": "Only a valid certificate can be revoked or reissued.",
+    },
     "country_out_of_scope": {
         "es": "Solo puede registrar participantes de su país.",
         "en": "You may only register participants of your own country.",

@@ -1,0 +1,138 @@
+"""Bulk issuance for a country: the task code, the same whichever queue runs it.
+
+Idempotent by construction: each run asks the database who still lacks a certificate, and each certificate is
+committed on its own, under the partial unique index. Running it twice, or again after a worker was killed
+halfway, issues each certificate exactly once; the job's counters are recomputed from the rows, not added up.
+Rendering runs in a pool of worker processes (WeasyPrint imported and its fonts and CSS parsed once in each).
+"""
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.certificates import service
+from app.certificates.render import CertificateContent, render_pdf, warm_up
+from app.core.base import utcnow
+from app.core.config import Settings
+from app.core.db import short_session
+from app.core.errors import AppError
+from app.models import Certificate, Enrolment, EnrolmentStatus, Job, JobStatus, Participant
+from app.storage import Storage
+
+KIND = "certificates.batch"
+Progress = Callable[[int, int], None]
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@contextmanager
+def render_pool(workers: int | None = None) -> Iterator[Executor]:
+    # spawn, not fork: the parent holds database connections and threads that a forked child must not share
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=context,
+                             initializer=warm_up) as pool:
+        yield pool
+
+
+def _completed_in(country: str) -> object:
+    return (select(Enrolment.participant_id)
+            .join(Participant, Participant.id == Enrolment.participant_id)
+            .where(Participant.country_code == country, Enrolment.status == EnrolmentStatus.COMPLETED))
+
+
+def _counts(session: Session, country: str) -> tuple[int, int]:
+    """(certified, total) among the women of ``country`` who completed the programme."""
+    completed = _completed_in(country).subquery()  # type: ignore[attr-defined]
+    total = session.scalar(select(func.count()).select_from(completed)) or 0
+    certified = session.scalar(select(func.count()).select_from(completed).where(
+        exists().where(Certificate.participant_id == completed.c.participant_id))) or 0
+    return certified, total
+
+
+def _pending(session: Session, country: str) -> list[int]:
+    # any certificate, even revoked, counts: a batch never re-certifies a woman whose certificate was withdrawn
+    stmt = _completed_in(country).where(  # type: ignore[attr-defined]
+        ~exists().where(Certificate.participant_id == Enrolment.participant_id)).order_by(Enrolment.participant_id)
+    return list(session.scalars(stmt))
+
+
+def create_job(session: Session, country: str, created_by_id: int | None) -> Job:
+    certified, total = _counts(session, country)
+    job = Job(kind=KIND, params={"country": country}, status=JobStatus.QUEUED, done=certified, total=total,
+              errors=[], created_by_id=created_by_id)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _update(factory: sessionmaker[Session], job_id: int, **values: object) -> None:
+    with short_session(factory, write=True) as session:
+        job = session.get_one(Job, job_id)
+        for key, value in values.items():
+            setattr(job, key, value)
+
+
+def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, job_id: int, pool: Executor | None,
+        progress: Progress | None = None, chunk: int | None = None) -> Job:
+    """Issue the country's missing certificates; returns the finished job. ``pool`` None renders here."""
+    with short_session(factory) as session:
+        job = session.get_one(Job, job_id)
+        country = str(job.params["country"])
+        if job.status in (JobStatus.DONE, JobStatus.FAILED):
+            return job
+    _update(factory, job_id, status=JobStatus.RUNNING, started_at=utcnow())
+    errors: list[dict[str, object]] = []
+    try:
+        with short_session(factory) as session:
+            pending = _pending(session, country)
+            certified, total = _counts(session, country)
+        _update(factory, job_id, done=certified, total=total)
+        if progress:
+            progress(certified, total)
+        size = chunk or max(1, 2 * (getattr(pool, "_max_workers", 1) or 1))
+        for start in range(0, len(pending), size):
+            plans: list[service.Plan] = []
+            with short_session(factory) as session:
+                for participant_id in pending[start:start + size]:
+                    participant = session.get_one(Participant, participant_id)
+                    try:
+                        plans.append(service.plan_issue(session, settings, participant, None))
+                    except AppError as exc:
+                        errors.append({"participant_id": participant_id, "error": exc.code})
+            contents: list[CertificateContent] = [plan.content for plan in plans]
+            pdfs = list(pool.map(render_pdf, contents)) if pool else [render_pdf(c) for c in contents]
+            for plan, pdf in zip(plans, pdfs, strict=True):
+                sha = storage.put(pdf)  # the file before the row
+                with short_session(factory, write=True) as session:
+                    service.record(session, storage, plan, sha, None, job_id=job_id)
+            with short_session(factory) as session:
+                certified, total = _counts(session, country)
+            _update(factory, job_id, done=certified, total=total, errors=list(errors))
+            if progress:
+                progress(certified, total)
+    except Exception as exc:
+        errors.append({"error": type(exc).__name__})
+        _update(factory, job_id, status=JobStatus.FAILED, errors=errors, finished_at=utcnow())
+        raise
+    _update(factory, job_id, status=JobStatus.DONE, errors=errors, finished_at=utcnow())
+    with short_session(factory) as session:
+        return session.get_one(Job, job_id)
+
+
+def unfinished(factory: sessionmaker[Session]) -> list[int]:
+    with short_session(factory) as session:
+        return list(session.scalars(select(Job.id).where(
+            Job.kind == KIND, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))).order_by(Job.id)))
+
+
+def unfinished_of(session: Session, country: str) -> list[int]:
+    return [job.id for job in session.scalars(select(Job).where(
+        Job.kind == KIND, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))).order_by(Job.id))
+        if job.params.get("country") == country]

@@ -1,0 +1,60 @@
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from app.auth import scope
+from app.auth.dependencies import Principal
+from app.core.errors import NotFound
+from app.models import Certificate, CertificateStatus, ContentModule, Enrolment, ModuleVersion
+
+
+def readable_certificates(principal: Principal) -> Select[Certificate]:
+    return scope.readable(principal, select(Certificate), country=Certificate.country,
+                          participant=Certificate.participant_id)
+
+
+def get_readable(session: Session, principal: Principal, certificate_id: int) -> Certificate:
+    found = session.scalars(readable_certificates(principal).where(Certificate.id == certificate_id)).one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def issued_of(session: Session, participant_id: int) -> Certificate | None:
+    return session.scalars(select(Certificate).where(
+        Certificate.participant_id == participant_id, Certificate.status == CertificateStatus.ISSUED)).one_or_none()
+
+
+def by_code(session: Session, code: str) -> Certificate | None:
+    return session.scalars(select(Certificate).where(Certificate.code == code)).one_or_none()
+
+
+def module_minutes(session: Session) -> dict[str, tuple[str, int]]:
+    """slug → (title, estimated minutes) of each module's current version, in one query."""
+    rows = session.execute(
+        select(ContentModule.slug, ModuleVersion.document)
+        .join(ModuleVersion, (ModuleVersion.module_id == ContentModule.id)
+              & (ModuleVersion.version == ContentModule.current_version))
+    ).all()
+    return {slug: (str(doc["title"]), int(doc["estimated_minutes"])) for slug, doc in rows}
+
+
+def enrolment_start(session: Session, participant_id: int) -> Any:
+    """When her latest enrolment began (her seat, else her application): no certificate dates before it."""
+    row = session.execute(
+        select(Enrolment.enrolled_at, Enrolment.applied_at).where(Enrolment.participant_id == participant_id)
+        .order_by(Enrolment.id.desc()).limit(1)
+    ).one_or_none()
+    if row is None:
+        return None
+    return row.enrolled_at or row.applied_at
+
+
+def change_status(session: Session, certificate_id: int, expected: CertificateStatus, **values: Any) -> bool:
+    """Conditional: two admins revoking at once, or a revoke racing a reissue, change it once."""
+    result = session.execute(
+        update(Certificate).where(Certificate.id == certificate_id, Certificate.status == expected)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
