@@ -24,7 +24,8 @@ GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PACKAGE = "caminos_client"
 # the generator's own types for files: our blobs are images, which it reads as bytes this way
 CONFIG = "content_type_overrides:\n" + "".join(
-    f"  {t}: application/octet-stream\n" for t in ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "application/pdf"))
+    f"  {t}: application/octet-stream\n"
+    for t in ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "application/pdf"))
 
 
 @pytest.fixture(params=BACKENDS)
