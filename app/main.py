@@ -8,6 +8,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.content.router import router as content_router
+from app.core.compression import SelectiveGZipMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
 from app.core.docs import install_docs
@@ -16,6 +17,7 @@ from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, 
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
 from app.enrolment.router import router as enrolment_router
+from app.offline.router import router as offline_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
 from app.storage import storage_for
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Utf8QueryStringMiddleware)
     app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SelectiveGZipMiddleware)
     if settings.forwarded_allow_ips:
         # the client's address as the trusted proxy saw it; a forged header from anyone else is ignored
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
@@ -94,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         max_age=600,
     )
-    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router, audit_router):
+    for router in (auth_router, enrolment_router, content_router, offline_router, progress_router, privacy_router,
+                   audit_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
     install_openapi(app)

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from app.content.service import load_modules
 from app.content.spec import LessonSpec, MediaSpec, ModuleSpec
+from app.offline.service import build_packages
 from app.storage import Storage
 from tests.factories import Actor, Factory, application
 
@@ -44,6 +45,8 @@ class World:
     """The callers of one test; the requests target ``participant_self``'s objects."""
 
     client: TestClient
+    sessions: sessionmaker[Session]
+    storage: Storage
     participant_self: Actor
     participant_other: Actor
     coordinator_same: Actor
@@ -122,6 +125,16 @@ MODULE = ModuleSpec(
 )
 
 
+def offline(url: str) -> Builder:
+    """A request for an offline package: built first (without narration: the matrix is about who may call)."""
+    def build(world: World, _role: str) -> dict[str, Any]:
+        with world.sessions() as session, session.begin():
+            build_packages(session, world.storage, None)
+        return {"url": url}
+
+    return build
+
+
 def progress_events(kind: str) -> Builder:
     def build(_world: World, _role: str) -> dict[str, Any]:
         event = {"event_id": str(uuid.uuid4()), "type": "lesson_viewed", "module": MODULE.slug,
@@ -175,6 +188,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
         bare(f"/api/v1/modules/{MODULE.slug}/lessons/{MODULE.lessons[0].slug}"), authenticated(200),
     ),
     ("GET", "/api/v1/blobs/{sha256}"): Spec(bare(f"/api/v1/blobs/{IMAGE.sha256}"), everyone(200)),
+    ("GET", "/api/v1/modules/{slug}/offline"): Spec(offline(f"/api/v1/modules/{MODULE.slug}/offline"),
+                                                    authenticated(200)),
+    ("GET", "/api/v1/modules/{slug}/offline/{tier}.zip"): Spec(
+        offline(f"/api/v1/modules/{MODULE.slug}/offline/light.zip"), authenticated(200)),
+    ("GET", "/api/v1/modules/{slug}/offline/{tier}/manifest"): Spec(
+        offline(f"/api/v1/modules/{MODULE.slug}/offline/text/manifest"), authenticated(200)),
     ("POST", "/api/v1/progress/events"): Spec(progress_events("events"), statuses(401, 200, 200, 403, 403, 403)),
     ("POST", "/api/v1/progress/import"): Spec(progress_events("import"), statuses(401, 200, 200, 403, 403, 403)),
     ("GET", "/api/v1/me/progress"): Spec(bare("/api/v1/me/progress"), statuses(401, 200, 200, 403, 403, 403)),
@@ -201,6 +220,8 @@ def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session],
         load_modules(session, storage, [MODULE])
     return World(
         client=client,
+        sessions=sessions,
+        storage=storage,
         participant_self=factory.participant("PE"),
         participant_other=factory.participant("PE"),
         coordinator_same=factory.coordinator("PE"),

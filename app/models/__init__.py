@@ -6,6 +6,7 @@ from app.models.content import ContentBlob, ContentModule, ModuleVersion
 from app.models.country import Country
 from app.models.enrolment import ACTIVE_STATUSES, Enrolment, EnrolmentStatus
 from app.models.idempotency import IdempotencyRecord
+from app.models.offline import Narration, OfflinePackage
 from app.models.participant import ConsentRecord, Participant
 from app.models.progress import LessonProgress, ModuleCompletion, ProgressEvent
 from app.models.throttle import ThrottleHit
@@ -14,5 +15,6 @@ from app.models.user import AccessToken, ActivationCode, Role, User
 __all__ = [
     "ACTIVE_STATUSES", "AccessToken", "ActivationCode", "AuditEntry", "Base", "ConsentRecord", "ContentBlob",
     "ContentModule", "Country", "Enrolment", "EnrolmentStatus", "IdempotencyRecord", "LessonProgress",
-    "ModuleCompletion", "ModuleVersion", "Participant", "ProgressEvent", "Role", "ThrottleHit", "User",
+    "ModuleCompletion", "ModuleVersion", "Narration", "OfflinePackage", "Participant", "ProgressEvent", "Role",
+    "ThrottleHit", "User",
 ]
