@@ -20,6 +20,7 @@ from app.enrolment.router import router as enrolment_router
 from app.offline.router import router as offline_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
+from app.reader.router import router as reader_router
 from app.storage import storage_for
 
 API_PREFIX = "/api/v1"
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    audit_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
+    app.include_router(reader_router)
     install_openapi(app)
     install_docs(app)
     return app

@@ -204,6 +204,11 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/consent/notice"): Spec(bare("/api/v1/consent/notice"), everyone(200)),
     ("GET", "/api/v1/audit"): Spec(bare("/api/v1/audit"), admin_only(200)),
     ("GET", "/healthz"): Spec(bare("/healthz"), everyone(200)),
+    # the offline reader's shell and files: public, its API calls carry the token
+    ("GET", "/aprender"): Spec(lambda w, _r: {"url": "/aprender", "follow_redirects": False}, everyone(308)),
+    ("GET", "/aprender/"): Spec(bare("/aprender/"), everyone(200)),
+    ("GET", "/aprender/sw.js"): Spec(bare("/aprender/sw.js"), everyone(200)),
+    ("GET", "/aprender/{name}"): Spec(bare("/aprender/app.js"), everyone(200)),
     ("GET", "/readyz"): Spec(bare("/readyz"), everyone(200)),
 }
 
