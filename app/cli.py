@@ -22,6 +22,8 @@ cli.add_typer(users_cli, name="users")
 cli.add_typer(content_cli, name="content")
 certificates_cli = typer.Typer(help="Certificados.", no_args_is_help=True)
 cli.add_typer(certificates_cli, name="certificates")
+packages_cli = typer.Typer(help="Paquetes para estudiar sin conexión.", no_args_is_help=True)
+cli.add_typer(packages_cli, name="packages")
 
 ROOT = CHECKOUT  # the checkout's top level (in an installed package: wherever site-packages is)
 
@@ -107,10 +109,49 @@ def content_load(
 
     settings = get_settings()
     factory = make_sessionmaker(make_engine(settings.database_url))
+    storage = storage_for(settings)
     with factory() as session, session.begin():
-        for loaded in load_modules(session, storage_for(settings), specs):
+        for loaded in load_modules(session, storage, specs):
             state = "versión nueva" if loaded.new_version else "sin cambios"
             typer.echo(f"  {loaded.slug}: v{loaded.number} {loaded.version[:12]} ({state})")
+    # a new version needs its packages before a reader asks for them; unchanged ones are kept as they are
+    _build_packages(force=False)
+
+
+def _build_packages(force: bool) -> None:
+    from app.offline.narration import MISSING_SYNTHESISER, find_synthesiser
+    from app.offline.service import build_packages
+    from app.offline.tiers import BUDGET_BYTES
+    from app.storage import storage_for
+
+    settings = get_settings()
+    synthesiser = find_synthesiser()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    over_budget = False
+    typer.echo("Paquetes sin conexión:")
+    with factory() as session, session.begin():
+        for built in build_packages(session, storage_for(settings), synthesiser, force=force):
+            state = "construido" if built.rebuilt else "sin cambios"
+            budget = BUDGET_BYTES[built.tier]
+            notes = [] if built.within_budget else [f"SUPERA el máximo de {budget / 1024:.0f} KB"]
+            if built.missing_narration:
+                notes.append(f"{built.narrated_lessons} de {built.lessons} lecciones narradas, "
+                             f"{MISSING_SYNTHESISER}")
+            over_budget |= not built.within_budget
+            typer.echo(f"  {built.slug} {built.tier.value:5} {built.bytes / 1024:8.1f} KB  {state}"
+                       f"  ({built.seconds:.1f} s){'; ' + '; '.join(notes) if notes else ''}")
+    if synthesiser is None:
+        typer.echo(f"Atención: el nivel «full» se construyó {MISSING_SYNTHESISER}.", err=True)
+    if over_budget:
+        raise typer.Exit(1)
+
+
+@packages_cli.command("build")
+def packages_build(
+    force: Annotated[bool, typer.Option(help="Reconstruir también lo que no cambió")] = False,
+) -> None:
+    """Build every tier (text, light, full) of every current module version; what is built already is kept."""
+    _build_packages(force)
 
 
 @cli.command()

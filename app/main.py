@@ -13,6 +13,7 @@ from app.auth.router import router as auth_router
 from app.certificates.pages import router as certificate_pages
 from app.certificates.router import router as certificates_router
 from app.content.router import router as content_router
+from app.core.compression import SelectiveGZipMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
 from app.core.docs import install_docs
@@ -24,8 +25,10 @@ from app.core.openapi import install_openapi, operation_id
 from app.enrolment.router import router as enrolment_router
 from app.jobs.queue import InProcessRunner
 from app.jobs.router import router as jobs_router
+from app.offline.router import router as offline_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
+from app.reader.router import router as reader_router
 from app.storage import storage_for
 
 API_PREFIX = "/api/v1"
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Utf8QueryStringMiddleware)
     app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SelectiveGZipMiddleware)
     if settings.forwarded_allow_ips:
         # the client's address as the trusted proxy saw it; a forged header from anyone else is ignored
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
@@ -115,11 +119,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         max_age=600,
     )
-    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router,
+    for router in (auth_router, enrolment_router, content_router, offline_router, progress_router, privacy_router,
                    certificates_router, jobs_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
     app.include_router(certificate_pages)
+    app.include_router(reader_router)
     install_openapi(app, optional_login=optional_principal, login=current_principal)
     install_docs(app)
     return app

@@ -24,10 +24,11 @@ from tests.progress.conftest import programme
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[str]:
+def live_server(settings: Settings, port: int = 0) -> Iterator[str]:
+    """``port`` 0: any free one; a fixed one brings a stopped server back at the same origin."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     # the server's public address is itself: lesson images as served point back at it
     app = create_app(settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"}))

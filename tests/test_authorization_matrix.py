@@ -32,6 +32,7 @@ from app.content.service import load_modules
 from app.content.spec import LessonSpec, MediaSpec, ModuleSpec
 from app.core.config import Settings
 from app.models import Role
+from app.offline.service import build_packages
 from app.storage import Storage
 from tests.factories import Actor, Factory, application
 
@@ -50,6 +51,8 @@ class World:
     """The callers of one test; the requests target ``participant_self``'s objects."""
 
     client: TestClient
+    sessions: sessionmaker[Session]
+    storage: Storage
     participant_self: Actor
     participant_other: Actor
     coordinator_same: Actor
@@ -131,6 +134,16 @@ MODULE = ModuleSpec(
 )
 
 
+def offline(url: str) -> Builder:
+    """A request for an offline package: built first (without narration: the matrix is about who may call)."""
+    def build(world: World, _role: str) -> dict[str, Any]:
+        with world.sessions() as session, session.begin():
+            build_packages(session, world.storage, None)
+        return {"url": url}
+
+    return build
+
+
 def progress_events(kind: str) -> Builder:
     def build(_world: World, _role: str) -> dict[str, Any]:
         event = {"event_id": str(uuid.uuid4()), "type": "lesson_viewed", "module": MODULE.slug,
@@ -209,6 +222,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
         bare(f"/api/v1/modules/{MODULE.slug}/lessons/{MODULE.lessons[0].slug}"), authenticated(200),
     ),
     ("GET", "/api/v1/blobs/{sha256}"): Spec(bare(f"/api/v1/blobs/{IMAGE.sha256}"), everyone(200)),
+    ("GET", "/api/v1/modules/{slug}/offline"): Spec(offline(f"/api/v1/modules/{MODULE.slug}/offline"),
+                                                    authenticated(200)),
+    ("GET", "/api/v1/modules/{slug}/offline/{tier}.zip"): Spec(
+        offline(f"/api/v1/modules/{MODULE.slug}/offline/light.zip"), authenticated(200)),
+    ("GET", "/api/v1/modules/{slug}/offline/{tier}/manifest"): Spec(
+        offline(f"/api/v1/modules/{MODULE.slug}/offline/text/manifest"), authenticated(200)),
     ("POST", "/api/v1/progress/events"): Spec(progress_events("events"), statuses(401, 200, 200, 403, 403, 403)),
     ("POST", "/api/v1/progress/import"): Spec(progress_events("import"), statuses(401, 200, 200, 403, 403, 403)),
     ("GET", "/api/v1/me/progress"): Spec(bare("/api/v1/me/progress"), statuses(401, 200, 200, 403, 403, 403)),
@@ -242,6 +261,11 @@ MATRIX: dict[tuple[str, str], Spec] = {
         lambda w, _r: {"url": f"/api/v1/verify/{w.certificate()[1]}"}, everyone(200)),
     ("GET", "/verificar/{code}"): Spec(lambda w, _r: {"url": f"/verificar/{w.certificate()[1]}"}, everyone(200)),
     ("GET", "/healthz"): Spec(bare("/healthz"), everyone(200)),
+    # the offline reader's shell and files: public, its API calls carry the token
+    ("GET", "/aprender"): Spec(lambda w, _r: {"url": "/aprender", "follow_redirects": False}, everyone(308)),
+    ("GET", "/aprender/"): Spec(bare("/aprender/"), everyone(200)),
+    ("GET", "/aprender/sw.js"): Spec(bare("/aprender/sw.js"), everyone(200)),
+    ("GET", "/aprender/{name}"): Spec(bare("/aprender/app.js"), everyone(200)),
     ("GET", "/readyz"): Spec(bare("/readyz"), everyone(200)),
 }
 
@@ -277,6 +301,8 @@ def world(client: TestClient, factory: Factory, sessions: sessionmaker[Session],
 
     return World(
         client=client,
+        sessions=sessions,
+        storage=storage,
         participant_self=participant_self,
         participant_other=factory.participant("PE"),
         coordinator_same=factory.coordinator("PE"),

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import ROOT, cli
 from app.core.config import get_settings
-from app.models import ContentBlob, ContentModule, Role, User
+from app.models import ContentBlob, ContentModule, OfflinePackage, Role, User
 
 runner = CliRunner()
 
@@ -19,7 +19,9 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     for name, value in {"CAMINOS_DATABASE_URL": url, "CAMINOS_DATA_DIR": str(tmp_path / "data"),
                         "CAMINOS_PASSWORD_TIME_COST": "1",
-                        "CAMINOS_PASSWORD_MEMORY_KIB": "1024", "CAMINOS_PASSWORD_PARALLELISM": "1"}.items():
+                        "CAMINOS_PASSWORD_MEMORY_KIB": "1024", "CAMINOS_PASSWORD_PARALLELISM": "1",
+                        # no espeak-ng on the PATH: packages build fast, without narration (tests/offline has it)
+                        "PATH": str(tmp_path / "sin-programas")}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     result = runner.invoke(cli, ["db", "upgrade"])
@@ -63,18 +65,28 @@ def test_content_load_loads_the_programme_and_is_idempotent(database, tmp_path):
     first = runner.invoke(cli, ["content", "load"])
     assert first.exit_code == 0, first.output
     assert first.output.count("versión nueva") == 6
+    # and the packages of the new versions, the full tier plainly said to be without narration
+    assert first.output.count("construido") == 18
+    assert "el nivel «full» se construyó sin narración: no se encontró espeak-ng" in first.output
     again = runner.invoke(cli, ["content", "load"])
     assert again.exit_code == 0, again.output
-    assert again.output.count("sin cambios") == 6
+    assert again.output.count("sin cambios") == 6 + 18
     assert count(database, select(func.count()).select_from(ContentModule)) == 6
-    # every image is a file in CAMINOS_DATA_DIR, named by its hash, one per blob row
+    built = runner.invoke(cli, ["packages", "build"])
+    assert built.exit_code == 0, built.output
+    assert built.output.count("sin cambios") == 18
+    # every image and package file is a file in CAMINOS_DATA_DIR, named by its hash, one per blob row; the
+    # zips and manifests (served to enrolled readers only) have no blob row
     files = {path.name for path in (tmp_path / "data" / "blobs").glob("*/*")}
     engine = create_engine(database)
     with engine.connect() as conn:
         blobs = set(conn.execute(select(ContentBlob.sha256)).scalars())
+        packages = set(conn.execute(select(OfflinePackage.zip_sha256)).scalars()) | set(
+            conn.execute(select(OfflinePackage.manifest_sha256)).scalars())
     engine.dispose()
     assert blobs
-    assert files == blobs
+    assert len(packages) == 2 * 18
+    assert files == blobs | packages
 
 
 def test_a_symbolic_link_in_the_content_is_refused_and_nothing_loads(database, tmp_path):

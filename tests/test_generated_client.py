@@ -25,7 +25,7 @@ PACKAGE = "caminos_client"
 # the generator's own types for files: our blobs are images, which it reads as bytes this way
 CONFIG = "content_type_overrides:\n" + "".join(
     f"  {t}: application/octet-stream\n"
-    for t in ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "application/pdf"))
+    for t in ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "application/pdf", "application/zip"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -45,7 +45,12 @@ BLOB_PREFIX = "/api/v1/blobs/"
 MAX_MEDIA_BYTES = 1024 * 1024
 MEDIA_TYPES = {
     ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
+    # a recorded narration of a lesson, media/<lesson>.opus|.ogg: the offline "full" tier uses it instead of a
+    # synthesised voice
+    ".opus": "audio/ogg", ".ogg": "audio/ogg",
 }
+AUDIO_EXTENSIONS = frozenset({".opus", ".ogg"})
+MAX_AUDIO_BYTES = 3 * 1024 * 1024
 ALLOWED_TAGS = frozenset({
     "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "blockquote", "code", "pre",
     "table", "thead", "tbody", "tr", "th", "td", "img", "a", "br", "hr",
@@ -69,6 +74,8 @@ _RASTER_SIGNATURES: dict[str, Callable[[bytes], bool]] = {
     ".jpg": lambda data: data.startswith(b"\xff\xd8\xff"),
     ".jpeg": lambda data: data.startswith(b"\xff\xd8\xff"),
     ".webp": lambda data: data[:4] == b"RIFF" and data[8:12] == b"WEBP",
+    ".opus": lambda data: data.startswith(b"OggS"),
+    ".ogg": lambda data: data.startswith(b"OggS"),
 }
 
 MODULE_KEYS = {
@@ -441,11 +448,17 @@ def _load_media(folder: Path, root: Path, report: _Report) -> dict[str, MediaSpe
         media_type = MEDIA_TYPES.get(extension)
         if media_type is None:
             report.add(file, 1, "Tipo de archivo no admitido en media/: use imágenes .svg, .png, .jpg, .jpeg o "
-                                ".webp.")
+                                ".webp (o la narración grabada de una lección, .opus u .ogg).")
             continue
         key = f"media/{path.name}"
         size = path.stat().st_size
-        if size > MAX_MEDIA_BYTES:
+        if extension in AUDIO_EXTENSIONS and size > MAX_AUDIO_BYTES:
+            megabytes = f"{size / (1024 * 1024):.2f}".replace(".", ",")
+            report.add(file, 1, f"La grabación pesa {megabytes} MB y el máximo es 3 MB; grábela en Opus mono a "
+                                "16 kbit/s (unos 120 KB por minuto).")
+            media[key] = MediaSpec(path=key, sha256="", media_type=media_type, data=b"")
+            continue
+        if extension not in AUDIO_EXTENSIONS and size > MAX_MEDIA_BYTES:
             megabytes = f"{size / MAX_MEDIA_BYTES:.2f}".replace(".", ",")
             report.add(file, 1, f"La imagen pesa {megabytes} MB y el máximo es 1 MB; redúzcala (muchas "
                                 "participantes tienen internet lento).")
@@ -456,8 +469,8 @@ def _load_media(folder: Path, root: Path, report: _Report) -> dict[str, MediaSpe
             for line, message in check_svg(data):
                 report.add(file, line, message)
         elif not _RASTER_SIGNATURES[extension](data):
-            report.add(file, 1, f"El archivo no es una imagen {extension[1:].upper()} válida (quizá está dañado "
-                                "o tiene otra extensión).")
+            what = "una grabación Ogg/Opus" if extension in AUDIO_EXTENSIONS else f"una imagen {extension[1:].upper()}"
+            report.add(file, 1, f"El archivo no es {what} válida (quizá está dañado o tiene otra extensión).")
         media[key] = MediaSpec(path=key, sha256=hashlib.sha256(data).hexdigest(), media_type=media_type, data=data)
     return media
 

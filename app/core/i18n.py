@@ -106,6 +106,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "Los módulos son para participantes inscritas. Si está en lista de espera, le avisaremos.",
         "en": "Modules are for enrolled participants. If you are on the waitlist, we will let you know.",
     },
+    "packages_not_built": {
+        "es": "Este módulo todavía no tiene paquetes para estudiar sin conexión; intente más tarde.",
+        "en": "This module has no offline packages yet; please try again later.",
+    },
     "progress_is_for_participants": {
         "es": "Solo las participantes registran avance.",
         "en": "Only participants record progress.",

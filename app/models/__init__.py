@@ -8,6 +8,7 @@ from app.models.country import Country
 from app.models.enrolment import ACTIVE_STATUSES, Enrolment, EnrolmentStatus
 from app.models.idempotency import IdempotencyRecord
 from app.models.job import Job, JobStatus
+from app.models.offline import Narration, OfflinePackage
 from app.models.participant import ConsentRecord, Participant
 from app.models.progress import LessonProgress, ModuleCompletion, ProgressEvent
 from app.models.throttle import ThrottleHit
@@ -16,6 +17,6 @@ from app.models.user import AccessToken, ActivationCode, Role, User
 __all__ = [
     "ACTIVE_STATUSES", "AccessToken", "ActivationCode", "AuditEntry", "Base", "Certificate", "CertificateStatus",
     "ConsentRecord", "ContentBlob", "ContentModule", "Country", "Enrolment", "EnrolmentStatus", "IdempotencyRecord",
-    "Job", "JobStatus", "LessonProgress", "ModuleCompletion", "ModuleVersion", "Participant", "ProgressEvent",
-    "RevokeReason", "Role", "ThrottleHit", "User",
+    "Job", "JobStatus", "LessonProgress", "ModuleCompletion", "ModuleVersion", "Narration", "OfflinePackage",
+    "Participant", "ProgressEvent", "RevokeReason", "Role", "ThrottleHit", "User",
 ]

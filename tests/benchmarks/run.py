@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import bench_applications, bench_progress
+from tests.benchmarks import bench_applications, bench_offline, bench_progress
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "applications": bench_applications.run,
     "progress": bench_progress.run,
+    "offline": bench_offline.run,
 }
 
 

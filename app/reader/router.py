@@ -1,0 +1,71 @@
+"""``/aprender/``: the reader, an installable web app on this service's own origin (a page opened from storage
+cannot register a service worker, and fetches from it with ``Origin: null``). Plain files, nothing from a CDN."""
+
+import hashlib
+import json
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from app.core.errors import NotFound, error_responses
+
+router = APIRouter(tags=["reader"], include_in_schema=False)
+HERE = Path(__file__).resolve().parent
+STATIC = {
+    "app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8",
+    "manifest.webmanifest": "application/manifest+json", "icon.svg": "image/svg+xml",
+    "icon-192.png": "image/png", "icon-512.png": "image/png",
+}
+# strict: only this origin's own scripts, styles, images (blob: for a picked zip) and API; nothing inline
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+       "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+            # the service worker keeps its own copy; the browser's cache must ask again so updates arrive
+            "Cache-Control": "no-cache"}
+
+
+def _files() -> dict[str, bytes]:
+    shell = (HERE / "templates" / "reader.html").read_bytes()
+    return {"": shell, **{name: (HERE / "static" / name).read_bytes() for name in STATIC}}
+
+
+_BYTES = _files()
+# a new shell or script is a new service worker, which replaces the old cache on activation
+VERSION = hashlib.sha256(b"".join(hashlib.sha256(data).digest()
+                                  for _name, data in sorted(_BYTES.items()))).hexdigest()[:16]
+SHELL_PATHS = ["/aprender/", *(f"/aprender/{name}" for name in STATIC)]
+_SW = ((HERE / "templates" / "sw.js").read_text(encoding="utf-8")
+       .replace("{{ version }}", VERSION).replace("{{ files }}", json.dumps(SHELL_PATHS))).encode()
+
+
+def _answer(request: Request, data: bytes, media_type: str, extra: dict[str, str] | None = None) -> Response:
+    etag = f'"{hashlib.sha256(data).hexdigest()}"'
+    headers = {**_HEADERS, "ETag": etag, **(extra or {})}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=media_type, headers=headers)
+
+
+@router.get("/aprender")
+def reader_redirect() -> RedirectResponse:
+    return RedirectResponse("/aprender/", status_code=308)
+
+
+@router.get("/aprender/")
+def reader(request: Request) -> Response:
+    """The shell: login, modules, lessons; everything else is done by app.js."""
+    return _answer(request, _BYTES[""], "text/html; charset=utf-8")
+
+
+@router.get("/aprender/sw.js")
+def reader_service_worker(request: Request) -> Response:
+    return _answer(request, _SW, "text/javascript; charset=utf-8", {"Service-Worker-Allowed": "/aprender/"})
+
+
+@router.get("/aprender/{name}", responses=error_responses(404))
+def reader_file(request: Request, name: str) -> Response:
+    if name not in STATIC:
+        raise NotFound()
+    return _answer(request, _BYTES[name], STATIC[name])
