@@ -230,6 +230,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
         offline(f"/api/v1/modules/{MODULE.slug}/offline/text/manifest"), authenticated(200)),
     ("POST", "/api/v1/progress/events"): Spec(progress_events("events"), statuses(401, 200, 200, 403, 403, 403)),
     ("POST", "/api/v1/progress/import"): Spec(progress_events("import"), statuses(401, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/participants/{participant_id}/progress/import"): Spec(
+        lambda w, r: {**progress_events("import")(w, r),
+                      "url": f"/api/v1/participants/{w.participant_self.participant_id}/progress/import"}
+        | {"json": {**progress_events("import")(w, r)["json"], "username": w.participant_self.username}},
+        statuses(401, 403, 403, 200, 404, 200),
+    ),
     ("GET", "/api/v1/me/progress"): Spec(bare("/api/v1/me/progress"), statuses(401, 200, 200, 403, 403, 403)),
     ("GET", "/api/v1/participants/{participant_id}/progress"): Spec(
         lambda w, _r: {"url": f"/api/v1/participants/{w.participant_self.participant_id}/progress"}, scoped(200),

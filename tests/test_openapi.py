@@ -41,6 +41,7 @@ FROZEN_OPERATION_IDS = {
     ("get", "/api/v1/modules/{slug}/offline/{tier}/manifest"): "offline_manifest_get",
     ("post", "/api/v1/progress/events"): "progress_events_record",
     ("post", "/api/v1/progress/import"): "progress_import",
+    ("post", "/api/v1/participants/{participant_id}/progress/import"): "progress_import_for_participant",
     ("get", "/api/v1/me/progress"): "progress_mine",
     ("get", "/api/v1/participants/{participant_id}/progress"): "progress_of_participant",
     ("get", "/api/v1/consent/notice"): "consent_notice_get",

@@ -40,6 +40,8 @@ class ErrorCode(enum.StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     CAPACITY_BELOW_ENROLLED = "capacity_below_enrolled"
     LAST_ADMIN = "last_admin"
+    PROGRESS_OF_ANOTHER_PERSON = "progress_of_another_person"
+    INVALID_USERNAME = "invalid_username"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"

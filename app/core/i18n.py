@@ -58,6 +58,20 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "Una administradora no tiene país.",
         "en": "An administrator has no country.",
     },
+    "progress_of_another_person": {
+        "es": "El archivo de avance es de otra persona (su usuario no es el de esta participante). No se registró "
+              "nada.",
+        "en": "The progress file belongs to someone else (its username is not this participant's). Nothing was "
+              "recorded.",
+    },
+    "progress_import_is_for_staff": {
+        "es": "Suba su propio avance en «Mi avance»; esta carga es para su coordinadora.",
+        "en": "Upload your own progress from your account; this upload is for your coordinator.",
+    },
+    "invalid_username": {
+        "es": "El usuario del archivo de avance no es válido.",
+        "en": "The progress file's username is not valid.",
+    },
     "last_admin": {
         "es": "Es la última administradora activa: nombre otra antes de quitarle el rol o desactivarla.",
         "en": "This is the last active administrator: appoint another before demoting or deactivating her.",

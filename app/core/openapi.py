@@ -41,6 +41,7 @@ OPERATION_IDS: dict[str, str] = {
     "offline_manifest": "offline_manifest_get",
     "record_events": "progress_events_record",
     "import_progress": "progress_import",
+    "import_progress_for": "progress_import_for_participant",
     "my_progress": "progress_mine",
     "participant_progress": "progress_of_participant",
     "consent_notice": "consent_notice_get",

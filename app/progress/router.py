@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
+from app.audit import service as audit
 from app.auth.dependencies import CurrentUser
 from app.content.dependencies import Learner
 from app.core.db import SessionDep
@@ -27,6 +28,7 @@ _EVENTS_BODY = json_request_body(EventsIn)
 class Envelope:
     events: list[Any]
     device_id: str | None
+    username: str | None  # whose progreso.json this is (the reader writes it)
 
 
 async def read_envelope(request: Request) -> Envelope:
@@ -53,7 +55,10 @@ async def read_envelope(request: Request) -> Envelope:
     device_id = data.get("device_id")
     if device_id is not None and (not isinstance(device_id, str) or len(device_id) > 100 or is_bad_text(device_id)):
         raise BadRequest("invalid_device_id")
-    return Envelope(events=data["events"], device_id=device_id)
+    username = data.get("username")
+    if username is not None and (not isinstance(username, str) or len(username) > 254 or is_bad_text(username)):
+        raise BadRequest("invalid_username")
+    return Envelope(events=data["events"], device_id=device_id, username=username)
 
 
 def _parse_int(text: str) -> int | float:
@@ -89,6 +94,25 @@ def import_progress(envelope: EnvelopeDep, learner: Learner, session: SessionDep
                     response: Response) -> EventsOut:
     """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results."""
     return record_events(envelope, learner, session, request, response)
+
+
+@router.post("/participants/{participant_id}/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
+             responses=error_responses(400, 401, 403, 404, 409, 413, 422))
+def import_progress_for(envelope: EnvelopeDep, principal: CurrentUser, session: SessionDep,
+                        participant_id: ParticipantId, request: Request, response: Response) -> EventsOut:
+    """Her coordinator uploads a woman's ``progreso.json`` (she could not connect for weeks): the same rules and
+    results as her own sync; a file of another woman is refused; audited."""
+    participant = service.import_for(session, principal, participant_id, envelope.username)
+    results = service.record_events(session, participant.id, envelope.events, envelope.device_id)
+    audit.record(session, principal, "progress.imported", "participant", participant.id,
+                 country=participant.country_code, events=len(results),
+                 accepted=sum(r.status == "accepted" for r in results))
+    locale = request_locale(request)
+    response.headers.update(localised(locale))
+    return EventsOut(results=[
+        r.model_copy(update={"detail": translate(r.reason, locale, EVENT_REASONS)}) if r.reason else r
+        for r in results
+    ])
 
 
 @router.get("/me/progress", response_model=ProgressOut, responses=error_responses(401, 403))

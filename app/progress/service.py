@@ -18,14 +18,17 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.auth import scope
+from app.auth.dependencies import Principal
 from app.content import service as content_service
 from app.content.scoring import InvalidAnswers, score_quiz
 from app.content.service import CurrentModule, ModuleShape
 from app.core.base import utcnow
 from app.core.edge import find_bad_value, is_bad_text
+from app.core.errors import Conflict, Forbidden, InvalidInput
 from app.enrolment import repository as enrolment_repository
 from app.enrolment import service as enrolment_service
-from app.models import LessonProgress, ModuleCompletion, Participant, ProgressEvent
+from app.models import LessonProgress, ModuleCompletion, Participant, ProgressEvent, User
 from app.progress.schemas import EventResult, LessonProgressOut, ModuleProgressOut, ProgressOut
 
 MAX_EVENTS = 500
@@ -388,3 +391,17 @@ def progress_of(session: Session, participant_id: int) -> ProgressOut:
     return ProgressOut(participant_id=participant_id, modules=modules, programme_completed=completed_at is not None,
                        programme_completed_at=completed_at)
 
+
+
+def import_for(session: Session, principal: Principal, participant_id: int, username: str | None) -> Participant:
+    """The woman a staff member uploads a ``progreso.json`` for: in her scope (participants: 403; another
+    country: 404), and named by the file (her email or participant code)."""
+    if scope.is_participant(principal):
+        raise Forbidden("progress_import_is_for_staff")
+    participant = enrolment_repository.get_manageable_participant(session, principal, participant_id)
+    if username is None:
+        raise InvalidInput("username", "missing")
+    user = session.get_one(User, participant.user_id)
+    if username.strip().lower() not in {n.lower() for n in (user.email, user.participant_code) if n}:
+        raise Conflict("progress_of_another_person")
+    return participant
