@@ -19,6 +19,7 @@ from app.core.openapi import install_openapi, operation_id
 from app.enrolment.router import router as enrolment_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
+from app.reporting.router import router as reporting_router
 from app.storage import storage_for
 
 API_PREFIX = "/api/v1"
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         max_age=600,
     )
-    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router):
+    for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router,
+                   reporting_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
     install_openapi(app, optional_login=optional_principal, login=current_principal)

@@ -29,6 +29,7 @@ FROZEN_OPERATION_IDS = {
     ("get", "/api/v1/enrolments"): "enrolments_list",
     ("get", "/api/v1/enrolments/{enrolment_id}"): "enrolments_get",
     ("post", "/api/v1/enrolments/{enrolment_id}/withdraw"): "enrolments_withdraw",
+    ("post", "/api/v1/enrolments/{enrolment_id}/notified"): "enrolments_notified",
     ("get", "/api/v1/modules"): "modules_list",
     ("get", "/api/v1/modules/{slug}"): "modules_get",
     ("get", "/api/v1/modules/{slug}/lessons/{lesson}"): "lessons_get",
@@ -39,6 +40,9 @@ FROZEN_OPERATION_IDS = {
     ("get", "/api/v1/participants/{participant_id}/progress"): "progress_of_participant",
     ("get", "/api/v1/consent/notice"): "consent_notice_get",
     ("get", "/api/v1/audit"): "audit_list",
+    ("get", "/api/v1/reports/countries/{code}"): "reports_country",
+    ("get", "/api/v1/reports/countries/{code}/participants.csv"): "reports_participants_csv",
+    ("get", "/api/v1/reports/countries/{code}/participants.xlsx"): "reports_participants_xlsx",
     ("get", "/healthz"): "health_live",
     ("get", "/readyz"): "health_ready",
 }

@@ -29,6 +29,7 @@ OPERATION_IDS: dict[str, str] = {
     "list_enrolments": "enrolments_list",
     "get_enrolment": "enrolments_get",
     "withdraw": "enrolments_withdraw",
+    "mark_notified": "enrolments_notified",
     "list_modules": "modules_list",
     "module_detail": "modules_get",
     "lesson": "lessons_get",
@@ -39,6 +40,9 @@ OPERATION_IDS: dict[str, str] = {
     "participant_progress": "progress_of_participant",
     "consent_notice": "consent_notice_get",
     "read_audit": "audit_list",
+    "country_report": "reports_country",
+    "participants_csv": "reports_participants_csv",
+    "participants_xlsx": "reports_participants_xlsx",
     "healthz": "health_live",
     "readyz": "health_ready",
 }

@@ -16,6 +16,7 @@ from app.enrolment.schemas import (
     CountryOut,
     CountryUpdate,
     EnrolmentOut,
+    NotifiedOut,
     WithdrawIn,
     WithdrawOut,
 )
@@ -89,6 +90,16 @@ def withdraw(
     session: SessionDep, principal: CurrentUser, enrolment_id: EnrolmentId, body: WithdrawIn
 ) -> WithdrawOut:
     return service.withdraw(session, principal, enrolment_id, body.reason)
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/notified",
+    response_model=NotifiedOut,
+    responses=error_responses(401, 404, 409, 422),
+)
+def mark_notified(session: SessionDep, principal: CurrentUser, enrolment_id: EnrolmentId) -> NotifiedOut:
+    """A woman promoted from the waitlist has been told she has a seat ("avisada")."""
+    return service.mark_notified(session, principal, enrolment_id)
 
 
 @router.post(

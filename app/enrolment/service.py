@@ -29,6 +29,7 @@ from app.enrolment.schemas import (
     CountryOut,
     CountryUpdate,
     EnrolmentOut,
+    NotifiedOut,
     WithdrawOut,
 )
 from app.guards import idempotency, throttle
@@ -308,8 +309,9 @@ def promote_from_waitlist(session: Session, principal: Principal | None, country
         if head is None:  # counters and rows disagree: trust the rows
             country.waitlisted = 0
             break
+        now = utcnow()
         if not repository.change_status(session, head, EnrolmentStatus.WAITLISTED, status=EnrolmentStatus.ENROLLED,
-                                        waitlist_position=None, enrolled_at=utcnow()):
+                                        waitlist_position=None, enrolled_at=now, promoted_at=now):
             raise Conflict("invalid_transition")  # cannot happen under the country's lock; never doubles a seat
         country.enrolled += 1
         country.waitlisted -= 1
@@ -362,11 +364,32 @@ def to_out(enrolment: Enrolment, participant: Participant, user: User) -> Enrolm
     )
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def mark_notified(session: Session, principal: Principal, enrolment_id: int) -> NotifiedOut:
+    """Her coordinator told her she has a seat now: reports stop listing her. Marking twice keeps the first time."""
+    enrolment, participant, _user = repository.get_readable_enrolment(session, principal, enrolment_id)
+    if not scope.may_act_for_country(principal, participant.country_code):
+        raise NotFound()  # a participant cannot mark herself; to her, staff's marks do not exist
+    if enrolment.promoted_at is None or enrolment.status is not EnrolmentStatus.ENROLLED:
+        raise Conflict("not_promoted")
+    if enrolment.notified_at is None:
+        enrolment.notified_at = utcnow()
+        audit.record(session, principal, "enrolment.notified", "enrolment", enrolment.id,
+                     country=enrolment.country_code)
+        session.flush()
+    assert enrolment.notified_at is not None
+    return NotifiedOut(id=enrolment.id, promoted_at=enrolment.promoted_at, notified_at=enrolment.notified_at)
+
+
 def country_out(country: Country) -> CountryOut:
     return CountryOut(
         code=country.code, name=country.name, capacity=country.capacity, enrolled=country.enrolled,
         waitlisted=country.waitlisted, available=max(0, country.capacity - country.enrolled),
         eligible_regions=list(country.eligible_regions), regions=list(REGIONS[country.code]),
+        cohort_start=country.cohort_start,
     )
 
 
@@ -388,15 +411,19 @@ def update_country(session: Session, principal: Principal, code: str, body: Coun
             if canonical not in regions:
                 regions.append(canonical)
     country = repository.lock_country(session, code)
-    before = {"capacity": country.capacity, "eligible_regions": list(country.eligible_regions)}
+    before = {"capacity": country.capacity, "eligible_regions": list(country.eligible_regions),
+              "cohort_start": _iso(country.cohort_start)}
     if body.capacity is not None:
         if body.capacity < country.enrolled:
             raise Conflict("capacity_below_enrolled", enrolled=country.enrolled)
         country.capacity = body.capacity
     if regions is not None:
         country.eligible_regions = regions
+    if "cohort_start" in body.model_fields_set:  # an explicit null clears it
+        country.cohort_start = body.cohort_start
     audit.record(session, principal, "country.updated", "country", code, country=code, before=before,
-                 after={"capacity": country.capacity, "eligible_regions": list(country.eligible_regions)})
+                 after={"capacity": country.capacity, "eligible_regions": list(country.eligible_regions),
+                        "cohort_start": _iso(country.cohort_start)})
     promote_from_waitlist(session, principal, country)
     session.flush()
     return country_out(country)
