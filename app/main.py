@@ -20,6 +20,7 @@ from app.enrolment.router import router as enrolment_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
 from app.reporting.router import router as reporting_router
+from app.rights.router import router as rights_router
 from app.storage import storage_for
 
 API_PREFIX = "/api/v1"
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     for router in (auth_router, enrolment_router, content_router, progress_router, privacy_router,
-                   reporting_router):
+                   reporting_router, rights_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
     install_openapi(app, optional_login=optional_principal, login=current_principal)

@@ -193,6 +193,15 @@ MATRIX: dict[tuple[str, str], Spec] = {
     # privacy, audit, health
     ("GET", "/api/v1/consent/notice"): Spec(bare("/api/v1/consent/notice"), everyone(200)),
     ("GET", "/api/v1/audit"): Spec(bare("/api/v1/audit"), admin_only(200)),
+    ("POST", "/api/v1/me/consent/withdraw"): Spec(
+        lambda _w, _r: {"url": "/api/v1/me/consent/withdraw", "json": {"sensitive_data": True}}, authenticated(200)),
+    ("GET", "/api/v1/me/data"): Spec(bare("/api/v1/me/data"), authenticated(200)),
+    ("PATCH", "/api/v1/me"): Spec(lambda _w, _r: {"url": "/api/v1/me", "json": {"locale": "en"}}, authenticated(200)),
+    ("POST", "/api/v1/participants/{participant_id}/erase"): Spec(
+        lambda w, _r: {"url": f"/api/v1/participants/{w.participant_self.participant_id}/erase",
+                       "json": {"reason": "Lo pidió ella por escrito"}},
+        admin_only(200),
+    ),
     # reports: Peru's, asked for by everyone
     ("GET", "/api/v1/reports/countries/{code}"): Spec(bare("/api/v1/reports/countries/PE"), staff_of_peru(200)),
     ("GET", "/api/v1/reports/countries/{code}/participants.csv"): Spec(

@@ -348,11 +348,23 @@ def list_enrolments(
         stmt.order_by(Enrolment.country_code, Enrolment.status, Enrolment.waitlist_position, Enrolment.id)
         .limit(page.limit).offset(page.offset)
     ).all()
+    if principal.is_staff and rows:  # staff seeing a list of women is a view of personal data
+        audit.record(session, principal, "participants.listed", "enrolment", "-", country=principal.country,
+                     participants=[row[1].id for row in rows])
     return Page(items=[to_out(row[0], row[1], row[2]) for row in rows], total=total)
 
 
 def get_enrolment(session: Session, principal: Principal, enrolment_id: int) -> EnrolmentOut:
-    return to_out(*repository.get_readable_enrolment(session, principal, enrolment_id))
+    enrolment, participant, user = repository.get_readable_enrolment(session, principal, enrolment_id)
+    record_view(session, principal, participant)
+    return to_out(enrolment, participant, user)
+
+
+def record_view(session: Session, principal: Principal, participant: Participant) -> None:
+    """Staff opened her record: she can see who and when in ``GET /me/data``."""
+    if principal.is_staff:
+        audit.record(session, principal, "participant.viewed", "participant", participant.id,
+                     country=participant.country_code, participant_id=participant.id)
 
 
 def to_out(enrolment: Enrolment, participant: Participant, user: User) -> EnrolmentOut:
