@@ -12,7 +12,7 @@ from app.rights.schemas import ConsentWithdrawIn, ConsentWithdrawOut, EraseIn, E
 router = APIRouter(tags=["privacy"])
 
 
-@router.post("/me/consent/withdraw", response_model=ConsentWithdrawOut, responses=error_responses(401, 422))
+@router.post("/me/consent/withdraw", response_model=ConsentWithdrawOut, responses=error_responses(400, 401, 422))
 def withdraw_consent(session: SessionDep, principal: CurrentUser, body: ConsentWithdrawIn) -> ConsentWithdrawOut:
     return service.withdraw_sensitive_consent(session, principal)
 
@@ -23,13 +23,13 @@ def my_data(session: SessionDep, principal: CurrentUser) -> MyData:
     return service.my_data(session, principal)
 
 
-@router.patch("/me", response_model=MyData, responses=error_responses(401, 422))
+@router.patch("/me", response_model=MyData, responses=error_responses(400, 401, 422))
 def update_me(session: SessionDep, principal: CurrentUser, body: MeUpdate) -> MyData:
     return service.update_me(session, principal, body)
 
 
 @router.post("/participants/{participant_id}/erase", response_model=EraseOut,
-             responses=error_responses(401, 403, 404, 409, 422))
+             responses=error_responses(400, 401, 403, 404, 409, 422))
 def erase_participant(
     session: SessionDep, admin: RequireAdmin, participant_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: EraseIn,
 ) -> EraseOut:
