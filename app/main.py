@@ -29,6 +29,8 @@ from app.offline.router import router as offline_router
 from app.privacy.router import router as privacy_router
 from app.progress.router import router as progress_router
 from app.reader.router import router as reader_router
+from app.reporting.router import router as reporting_router
+from app.rights.router import router as rights_router
 from app.storage import storage_for
 
 API_PREFIX = "/api/v1"
@@ -120,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     for router in (auth_router, enrolment_router, content_router, offline_router, progress_router, privacy_router,
-                   certificates_router, jobs_router):
+                   certificates_router, jobs_router, reporting_router, rights_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
     app.include_router(certificate_pages)

@@ -36,7 +36,8 @@ from tests.progress.conftest import programme
 # which is bound to the backend under test. (schemathesis.pytest.from_fixture would load it from the fixture,
 # but schemathesis 4.32 sets `Function._nodeid`, which pytest 9.2 no longer has.)
 schema = schemathesis.openapi.from_asgi("/openapi.json", module_app)
-RAW_JSON = r"^/api/v1/progress/(events|import)$"  # read_envelope json.loads the body itself
+# the routes whose body read_envelope json.loads itself
+RAW_JSON = r"^/api/v1/(progress/(events|import)|participants/\{participant_id\}/progress/import)$"
 
 CHECKS = [
     not_a_server_error,

@@ -100,6 +100,11 @@ def scoped(status: int) -> dict[str, int]:
     return statuses(401, status, 404, status, 404, status)
 
 
+def staff_of_peru(status: int) -> dict[str, int]:
+    """Peru's staff and admins; participants are refused, Chile's coordinator is told it does not exist."""
+    return statuses(401, 403, 403, status, 404, status)
+
+
 def bare(url: str) -> Builder:
     """A request without a body."""
     return lambda _world, _role: {"url": url}
@@ -215,6 +220,10 @@ MATRIX: dict[tuple[str, str], Spec] = {
                        "json": {"reason": "Se mudó a la ciudad"}},
         scoped(200),
     ),
+    ("POST", "/api/v1/enrolments/{enrolment_id}/notified"): Spec(
+        lambda w, _r: {"url": f"/api/v1/enrolments/{w.participant_self.enrolment_id}/notified"},
+        statuses(401, 404, 404, 409, 404, 409),  # in scope, the rule answers: she was never promoted
+    ),
     # content and progress
     ("GET", "/api/v1/modules"): Spec(bare("/api/v1/modules"), everyone(200)),  # the public curriculum
     ("GET", "/api/v1/modules/{slug}"): Spec(bare(f"/api/v1/modules/{MODULE.slug}"), authenticated(200)),
@@ -266,6 +275,21 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/verify/{code}"): Spec(
         lambda w, _r: {"url": f"/api/v1/verify/{w.certificate()[1]}"}, everyone(200)),
     ("GET", "/verificar/{code}"): Spec(lambda w, _r: {"url": f"/verificar/{w.certificate()[1]}"}, everyone(200)),
+    ("POST", "/api/v1/me/consent/withdraw"): Spec(
+        lambda _w, _r: {"url": "/api/v1/me/consent/withdraw", "json": {"sensitive_data": True}}, authenticated(200)),
+    ("GET", "/api/v1/me/data"): Spec(bare("/api/v1/me/data"), authenticated(200)),
+    ("PATCH", "/api/v1/me"): Spec(lambda _w, _r: {"url": "/api/v1/me", "json": {"locale": "en"}}, authenticated(200)),
+    ("POST", "/api/v1/participants/{participant_id}/erase"): Spec(
+        lambda w, _r: {"url": f"/api/v1/participants/{w.participant_self.participant_id}/erase",
+                       "json": {"reason": "Lo pidió ella por escrito"}},
+        admin_only(200),
+    ),
+    # reports: Peru's, asked for by everyone
+    ("GET", "/api/v1/reports/countries/{code}"): Spec(bare("/api/v1/reports/countries/PE"), staff_of_peru(200)),
+    ("GET", "/api/v1/reports/countries/{code}/participants.csv"): Spec(
+        bare("/api/v1/reports/countries/PE/participants.csv"), staff_of_peru(200)),
+    ("GET", "/api/v1/reports/countries/{code}/participants.xlsx"): Spec(
+        bare("/api/v1/reports/countries/PE/participants.xlsx"), staff_of_peru(200)),
     ("GET", "/healthz"): Spec(bare("/healthz"), everyone(200)),
     # the offline reader's shell and files: public, its API calls carry the token
     ("GET", "/aprender"): Spec(lambda w, _r: {"url": "/aprender", "follow_redirects": False}, everyone(308)),

@@ -25,7 +25,8 @@ PACKAGE = "caminos_client"
 # the generator's own types for files: our blobs are images, which it reads as bytes this way
 CONFIG = "content_type_overrides:\n" + "".join(
     f"  {t}: application/octet-stream\n"
-    for t in ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "application/pdf", "application/zip"))
+    for t in ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "application/pdf", "application/zip",
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -34,9 +34,12 @@ def record(
 
 
 def search(
-    session: Session, page: PageParams, actor: int | None, action: str | None, since: datetime | None
+    session: Session, page: PageParams, actor: int | None, action: str | None, since: datetime | None,
+    country: str | None = None,
 ) -> tuple[list[AuditEntry], int]:
     stmt = select(AuditEntry)
+    if country:
+        stmt = stmt.where(AuditEntry.country_code == country.upper())
     if actor is not None:
         stmt = stmt.where(AuditEntry.actor_id == actor)
     if action:

@@ -38,6 +38,8 @@ class ErrorCode(enum.StrEnum):
     DUPLICATE_APPLICATION = "duplicate_application"
     ALREADY_WITHDRAWN = "already_withdrawn"
     INVALID_TRANSITION = "invalid_transition"
+    NOT_PROMOTED = "not_promoted"
+    NOT_A_SPREADSHEET = "not_a_spreadsheet"
     CAPACITY_BELOW_ENROLLED = "capacity_below_enrolled"
     LAST_ADMIN = "last_admin"
     PROGRESS_OF_ANOTHER_PERSON = "progress_of_another_person"

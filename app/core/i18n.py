@@ -112,6 +112,18 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "La inscripción ya fue retirada.",
         "en": "The enrolment has already been withdrawn.",
     },
+    "not_promoted": {
+        "es": "Esta inscripción no llegó desde la lista de espera, o ya no está inscrita: no hay aviso que marcar.",
+        "en": "This enrolment did not come from the waitlist, or is no longer enrolled: there is nothing to mark.",
+    },
+    "not_a_spreadsheet": {
+        "es": "El archivo no es una planilla CSV o XLSX legible.",
+        "en": "The file is not a readable CSV or XLSX spreadsheet.",
+    },
+    "file_too_large": {
+        "es": "El archivo es demasiado grande (máximo 10 MB).",
+        "en": "The file is too large (at most 10 MB).",
+    },
     "self_application_needs_account": {
         "es": "Para postular por su cuenta necesita correo y contraseña.",
         "en": "A self-application needs an email and a password.",

@@ -17,6 +17,7 @@ from app.enrolment.schemas import (
     CountryUpdate,
     EnrolmentOut,
     EnrolmentSort,
+    NotifiedOut,
     ParticipantOut,
     WithdrawIn,
     WithdrawOut,
@@ -99,6 +100,16 @@ def withdraw(
             responses=error_responses(401, 404, 422))
 def get_participant(session: SessionDep, principal: CurrentUser, participant_id: EnrolmentId) -> ParticipantOut:
     return service.get_participant(session, principal, participant_id)
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/notified",
+    response_model=NotifiedOut,
+    responses=error_responses(401, 404, 409, 422),
+)
+def mark_notified(session: SessionDep, principal: CurrentUser, enrolment_id: EnrolmentId) -> NotifiedOut:
+    """A woman promoted from the waitlist has been told she has a seat ("avisada")."""
+    return service.mark_notified(session, principal, enrolment_id)
 
 
 @router.post(

@@ -242,6 +242,7 @@ class CountryOut(BaseModel):
     available: int
     eligible_regions: list[str]
     regions: list[str]
+    cohort_start: date | None = None
 
 
 class CountryUpdate(BaseModel):
@@ -250,3 +251,10 @@ class CountryUpdate(BaseModel):
     capacity: int | None = Field(default=None, ge=0, le=10_000)
     eligible_regions: list[Annotated[str, Field(min_length=1, max_length=80)]] | None = Field(
         default=None, max_length=60)
+    cohort_start: IsoDate | None = None
+
+
+class NotifiedOut(BaseModel):
+    id: int
+    promoted_at: datetime
+    notified_at: datetime

@@ -33,6 +33,7 @@ from app.enrolment.schemas import (
     DocumentOut,
     EnrolmentOut,
     EnrolmentSort,
+    NotifiedOut,
     ParticipantEnrolment,
     ParticipantOut,
     SensitiveOut,
@@ -315,8 +316,9 @@ def promote_from_waitlist(session: Session, principal: Principal | None, country
         if head is None:  # counters and rows disagree: trust the rows
             country.waitlisted = 0
             break
+        now = utcnow()
         if not repository.change_status(session, head, EnrolmentStatus.WAITLISTED, status=EnrolmentStatus.ENROLLED,
-                                        waitlist_position=None, enrolled_at=utcnow()):
+                                        waitlist_position=None, enrolled_at=now, promoted_at=now):
             raise Conflict("invalid_transition")  # cannot happen under the country's lock; never doubles a seat
         country.enrolled += 1
         country.waitlisted -= 1
@@ -356,6 +358,9 @@ def list_enrolments(
     ).all()
     # the page's progress in one query, whatever its length
     progress = Progress(session, required, [row[1].id for row in rows])
+    if principal.is_staff and rows:  # staff seeing a list of women is a view of personal data
+        audit.record(session, principal, "participants.listed", "enrolment", "-", country=principal.country,
+                     participants=[row[1].id for row in rows])
     return Page(items=[to_out(row[0], row[1], row[2], progress.percent(row[1].id)) for row in rows], total=total)
 
 
@@ -388,8 +393,16 @@ class Progress:
 
 def get_enrolment(session: Session, principal: Principal, enrolment_id: int) -> EnrolmentOut:
     enrolment, participant, user = repository.get_readable_enrolment(session, principal, enrolment_id)
+    record_view(session, principal, participant)
     progress = Progress(session, content_service.required_lessons(session), [participant.id])
     return to_out(enrolment, participant, user, progress.percent(participant.id))
+
+
+def record_view(session: Session, principal: Principal, participant: Participant) -> None:
+    """Staff opened her record: she can see who and when in ``GET /me/data``."""
+    if principal.is_staff:
+        audit.record(session, principal, "participant.viewed", "participant", participant.id,
+                     country=participant.country_code, participant_id=participant.id)
 
 
 def to_out(enrolment: Enrolment, participant: Participant, user: User, progress_percent: int) -> EnrolmentOut:
@@ -407,6 +420,7 @@ def get_participant(session: Session, principal: Principal, participant_id: int)
     """One woman's record, for herself, her country's coordinator and admins (anyone else: not found). Her
     ethnicity and languages are shown to her alone."""
     participant = repository.get_readable_participant(session, principal, participant_id)
+    record_view(session, principal, participant)
     user = session.get_one(User, participant.user_id)
     enrolments = repository.enrolments_of(session, participant.id)
     progress = Progress(session, content_service.required_lessons(session), [participant.id])
@@ -428,11 +442,32 @@ def get_participant(session: Session, principal: Principal, participant_id: int)
     )
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def mark_notified(session: Session, principal: Principal, enrolment_id: int) -> NotifiedOut:
+    """Her coordinator told her she has a seat now: reports stop listing her. Marking twice keeps the first time."""
+    enrolment, participant, _user = repository.get_readable_enrolment(session, principal, enrolment_id)
+    if not scope.may_act_for_country(principal, participant.country_code):
+        raise NotFound()  # a participant cannot mark herself; to her, staff's marks do not exist
+    if enrolment.promoted_at is None or enrolment.status is not EnrolmentStatus.ENROLLED:
+        raise Conflict("not_promoted")
+    if enrolment.notified_at is None:
+        enrolment.notified_at = utcnow()
+        audit.record(session, principal, "enrolment.notified", "enrolment", enrolment.id,
+                     country=enrolment.country_code)
+        session.flush()
+    assert enrolment.notified_at is not None
+    return NotifiedOut(id=enrolment.id, promoted_at=enrolment.promoted_at, notified_at=enrolment.notified_at)
+
+
 def country_out(country: Country) -> CountryOut:
     return CountryOut(
         code=country.code, name=country.name, capacity=country.capacity, enrolled=country.enrolled,
         waitlisted=country.waitlisted, available=max(0, country.capacity - country.enrolled),
         eligible_regions=list(country.eligible_regions), regions=list(REGIONS[country.code]),
+        cohort_start=country.cohort_start,
     )
 
 
@@ -454,15 +489,19 @@ def update_country(session: Session, principal: Principal, code: str, body: Coun
             if canonical not in regions:
                 regions.append(canonical)
     country = repository.lock_country(session, code)
-    before = {"capacity": country.capacity, "eligible_regions": list(country.eligible_regions)}
+    before = {"capacity": country.capacity, "eligible_regions": list(country.eligible_regions),
+              "cohort_start": _iso(country.cohort_start)}
     if body.capacity is not None:
         if body.capacity < country.enrolled:
             raise Conflict("capacity_below_enrolled", enrolled=country.enrolled)
         country.capacity = body.capacity
     if regions is not None:
         country.eligible_regions = regions
+    if "cohort_start" in body.model_fields_set:  # an explicit null clears it
+        country.cohort_start = body.cohort_start
     audit.record(session, principal, "country.updated", "country", code, country=code, before=before,
-                 after={"capacity": country.capacity, "eligible_regions": list(country.eligible_regions)})
+                 after={"capacity": country.capacity, "eligible_regions": list(country.eligible_regions),
+                        "cohort_start": _iso(country.cohort_start)})
     promote_from_waitlist(session, principal, country)
     session.flush()
     return country_out(country)

@@ -1,3 +1,5 @@
+from datetime import date
+
 from sqlalchemy import JSON, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,3 +28,5 @@ class Country(Base):
     waitlisted: Mapped[int] = mapped_column(default=0)
     eligible_regions: Mapped[list[str]] = mapped_column(JSON)
     last_participant_number: Mapped[int] = mapped_column(default=0)
+    # the day the cohort starts: the programme runs 12 months from it, and reports measure pace against it
+    cohort_start: Mapped[date | None]

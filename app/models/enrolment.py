@@ -43,6 +43,9 @@ class Enrolment(Base):
     enrolled_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
+    # a seat given from the waitlist, and when her coordinator told her (reports list those not yet told)
+    promoted_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]
     withdraw_reason: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -53,6 +53,7 @@ def read_audit(
     actor: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
     since: IsoAwareDatetime | None = None,
+    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
 ) -> Page[AuditEntryOut]:
-    items, total = audit_service.search(session, page, actor, action, since)
+    items, total = audit_service.search(session, page, actor, action, since, country)
     return Page(items=[AuditEntryOut.model_validate(e) for e in items], total=total)

@@ -15,6 +15,7 @@ from app.core.i18n import EVENT_REASONS, request_locale, translate
 from app.core.openapi import json_request_body
 from app.core.pagination import MAX_ID
 from app.enrolment import repository as enrolment_repository
+from app.enrolment import service as enrolment_service
 from app.progress import service
 from app.progress.schemas import EventsIn, EventsOut, ProgressOut
 
@@ -125,4 +126,5 @@ def my_progress(session: SessionDep, learner: Learner) -> ProgressOut:
             responses=error_responses(401, 404, 422))
 def participant_progress(session: SessionDep, principal: CurrentUser, participant_id: ParticipantId) -> ProgressOut:
     participant = enrolment_repository.get_readable_participant(session, principal, participant_id)
+    enrolment_service.record_view(session, principal, participant)
     return service.progress_of(session, participant.id)

@@ -1,0 +1,98 @@
+"""The report's queries: a fixed number of statements per report, whatever the number of women (each query
+groups or lists a whole country at once; nothing is read per participant)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth import scope
+from app.auth.dependencies import Principal
+from app.core.errors import NotFound
+from app.models import (
+    Country,
+    Enrolment,
+    EnrolmentStatus,
+    LessonProgress,
+    ModuleCompletion,
+    Participant,
+    ProgressEvent,
+    User,
+)
+
+
+def manageable_country(session: Session, principal: Principal, code: str) -> Country:
+    """The country, if the caller reports on it: another coordinator's country does not exist for her."""
+    stmt = scope.manageable(principal, select(Country).where(Country.code == code.upper()), country=Country.code)
+    country = session.scalars(stmt).one_or_none()
+    if country is None:
+        raise NotFound()
+    return country
+
+
+def _enrolments(principal: Principal, code: str) -> Any:
+    stmt = select(Enrolment).where(Enrolment.country_code == code)
+    return scope.readable(principal, stmt, country=Enrolment.country_code, participant=Enrolment.participant_id)
+
+
+def status_counts(session: Session, principal: Principal, code: str) -> dict[EnrolmentStatus, int]:
+    stmt = _enrolments(principal, code).with_only_columns(Enrolment.status, func.count()).group_by(Enrolment.status)
+    return {row[0]: row[1] for row in session.execute(stmt)}
+
+
+def region_status_counts(session: Session, principal: Principal, code: str) -> list[tuple[str, str, int]]:
+    stmt = (_enrolments(principal, code).with_only_columns(Participant.region, Enrolment.status, func.count())
+            .join(Participant, Participant.id == Enrolment.participant_id)
+            .group_by(Participant.region, Enrolment.status))
+    return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
+
+
+def enrolments_with_people(session: Session, principal: Principal, code: str) -> list[
+        tuple[Enrolment, Participant, User]]:
+    """Every enrolment made in the country, oldest first, with her record and account."""
+    stmt = (
+        select(Enrolment, Participant, User)
+        .join(Participant, Participant.id == Enrolment.participant_id)
+        .join(User, User.id == Participant.user_id)
+        .where(Enrolment.country_code == code)
+        .order_by(Enrolment.id)
+    )
+    stmt = scope.readable(principal, stmt, country=Enrolment.country_code, participant=Enrolment.participant_id)
+    return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
+
+
+def _of_country(code: str) -> Any:
+    return select(Participant.id).where(Participant.country_code == code).scalar_subquery()
+
+
+def lesson_rows(session: Session, code: str) -> list[Any]:
+    lp = LessonProgress
+    return list(session.execute(
+        select(lp.participant_id, lp.module, lp.lesson, lp.seconds, lp.completed_at, lp.quiz_best_score,
+               lp.quiz_attempts, lp.quiz_passed_at)
+        .where(lp.participant_id.in_(_of_country(code)))
+    ).all())
+
+
+def module_completions(session: Session, code: str) -> list[tuple[int, str]]:
+    return [(r[0], r[1]) for r in session.execute(
+        select(ModuleCompletion.participant_id, ModuleCompletion.module)
+        .where(ModuleCompletion.participant_id.in_(_of_country(code)))
+    )]
+
+
+def last_activity(session: Session, code: str) -> dict[int, datetime]:
+    return {row[0]: row[1] for row in session.execute(
+        select(ProgressEvent.participant_id, func.max(ProgressEvent.effective_at))
+        .where(ProgressEvent.participant_id.in_(_of_country(code)))
+        .group_by(ProgressEvent.participant_id)
+    )}
+
+
+def events_since(session: Session, code: str, since: datetime) -> list[tuple[int, datetime]]:
+    return [(r[0], r[1]) for r in session.execute(
+        select(ProgressEvent.participant_id, ProgressEvent.effective_at)
+        .where(ProgressEvent.participant_id.in_(_of_country(code)), ProgressEvent.effective_at >= since)
+    )]
+
