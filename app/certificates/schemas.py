@@ -1,14 +1,12 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.pagination import MAX_ID
-from app.core.validation import non_blank
+from app.core.validation import Reason
 from app.enrolment.schemas import CountryCode
 from app.models import CertificateStatus, RevokeReason
-
-Reason = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(non_blank)]
 
 
 class IssueIn(BaseModel):

@@ -5,9 +5,11 @@ from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BeforeValidator,
     EmailStr,
+    Field,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
@@ -34,6 +36,8 @@ def _email(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 
 Email = Annotated[EmailStr, WrapValidator(_email)]
+# why something was done (a withdrawal, an erasure, a revocation): written by a person, kept in the record
+Reason = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(non_blank)]
 
 
 def _not_a_number(error_type: str) -> Callable[[Any], Any]:

@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, f
 from pydantic_core import PydanticCustomError
 
 from app.core.base import utcnow
-from app.core.validation import Email, IsoDate, non_blank
+from app.core.validation import Email, IsoDate, Reason, non_blank
 from app.enrolment.documents import NORMALISERS
 from app.enrolment.geography import CALLING_CODES, DOCUMENT_TYPES, REGIONS, canonical_region
 from app.models import EnrolmentStatus
@@ -219,12 +219,7 @@ class ParticipantOut(BaseModel):
 class WithdrawIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000)
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        return non_blank(value)
+    reason: Reason
 
 
 class WithdrawOut(BaseModel):

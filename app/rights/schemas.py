@@ -3,7 +3,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.validation import non_blank
+from app.core.validation import Reason, non_blank
 from app.models import EnrolmentStatus, Role
 
 
@@ -37,12 +37,7 @@ class MeUpdate(BaseModel):
 class EraseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000)
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        return non_blank(value)
+    reason: Reason
 
 
 class EraseOut(BaseModel):
