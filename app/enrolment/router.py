@@ -2,7 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
-from app.auth.dependencies import ClientAddress, CurrentUser, OptionalUser, RequireAdmin, RequireStaff
+from app.auth.dependencies import (
+    ClientAddress,
+    CurrentUser,
+    OptionalUser,
+    Principal,
+    RequireAdmin,
+    RequireStaff,
+)
 from app.auth.schemas import ActivationCodeOut
 from app.core.config import SettingsDep
 from app.core.db import SessionDep, SessionFactoryDep
@@ -128,6 +135,11 @@ def new_activation_code(
     return service.new_activation_code(session, settings, principal, participant_id)
 
 
+def _counted_import(principal: RequireStaff, factory: SessionFactoryDep) -> Principal:
+    imports.count_import(factory, principal)
+    return principal
+
+
 @router.post(
     "/applications/import",
     response_model=ImportReport,
@@ -135,11 +147,10 @@ def new_activation_code(
     responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429),
 )
 def import_applications(
-    principal: RequireStaff,
-    # after authentication (a stranger's upload is not read) and before the session (a slow upload holds no
-    # unit of work)
+    principal: Annotated[Principal, Depends(_counted_import)],
+    # after authentication and the throttle (a stranger's upload is not read) and before the session (a slow
+    # upload holds no unit of work)
     upload: Annotated[Upload, Depends(read_upload)],
-    factory: SessionFactoryDep,
     session: SessionDep,
     settings: SettingsDep,
     request: Request,
@@ -153,7 +164,6 @@ def import_applications(
     With an `Idempotency-Key`, sending the same file again answers the first report."""
     if idempotency_key is not None and not idempotency_key.strip():
         raise BadRequest()
-    imports.count_import(factory, principal)
     locale = request_locale(request)
     response.headers.update(localised(locale))
     return imports.import_applications(session, settings, principal, data=upload.data, dry_run=dry_run,

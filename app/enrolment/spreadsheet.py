@@ -13,7 +13,9 @@ from typing import Literal
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from app.core.edge import field_name
 from app.core.errors import PayloadTooLarge, field_message
 from app.core.i18n import Locale
 from app.core.text import fold
@@ -23,6 +25,7 @@ from app.privacy.notice import CURRENT_NOTICE_VERSION
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 2000  # the programme has 200 seats; a file past this is a mistake, and a row costs a few queries
+_MAX_LINES = 20 * MAX_ROWS
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _ZIP, _OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # XLSX is a zip; the old .xls an OLE2 file
 
@@ -90,6 +93,8 @@ def read(data: bytes, locale: Locale) -> Sheet:
     keys = _columns(header, locale)
     rows: list[tuple[int, dict[str, Cell]]] = []
     for number, values in enumerate(raw_rows, start=2):
+        if number > _MAX_LINES:  # a file of mostly empty lines
+            raise PayloadTooLarge("too_many_rows")
         if all(_blank(v) for v in values):
             continue
         if len(rows) == MAX_ROWS:
@@ -112,7 +117,8 @@ def _columns(header: tuple[Cell, ...], locale: Locale) -> dict[int, str]:
         name = fold(str(title)).replace(" ", "_")
         key = _BY_HEADER.get(name)
         if key is None:
-            problems.append({"field": str(title)[:100], "message": field_message("unknown_column", locale)})
+            problems.append({"field": field_name((str(title)[:100],)),
+                             "message": field_message("unknown_column", locale)})
         elif key in keys.values():
             problems.append({"field": key, "message": field_message("duplicate_column", locale)})
         else:
@@ -149,6 +155,9 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[Cell, ...]]:
         raise NotASpreadsheet() from None
     try:
         sheet = workbook.worksheets[0]
+        if isinstance(sheet, ReadOnlyWorksheet):
+            # the size some programs write in the file can be wrong: read what is there instead
+            sheet.reset_dimensions()
         expected = 1
         for row in sheet.iter_rows():
             number = next((cell.row for cell in row if getattr(cell, "row", None)), expected)

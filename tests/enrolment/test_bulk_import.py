@@ -221,14 +221,14 @@ def test_a_coordinators_file_with_another_countrys_rows(
 ) -> None:
     chilean = factory.participant("CL")
     with sessions() as session:
-        violeta = session.get_one(Participant, chilean.participant_id)
-        her_document = violeta.document_number
+        her_email = session.get_one(User, chilean.user_id).email
+    assert her_email
     rows = [
         person("PE"),
         person("CL"),  # a Chilean row: not hers to register
         person("PE", pais=""),  # left empty: her own country
-        # a Peruvian row carrying a Chilean woman's document: she is neither moved nor revealed
-        person("PE", tipo_documento="", numero_documento=her_document),
+        # a Peruvian row carrying a Chilean woman's email: she is neither moved nor revealed
+        person("PE", correo=her_email.upper()),
     ]
     report = send(client, csv_file(rows), coordinator.headers).json()
 
@@ -236,11 +236,15 @@ def test_a_coordinators_file_with_another_countrys_rows(
     assert found[2]["status"] == found[4]["status"] == "enrolled"
     assert (found[3]["error"], found[3]["errors"]) == (
         "country_out_of_scope", [{"column": "pais", "message": message("country_out_of_scope")}])
-    assert found[5]["status"] == "rejected"
+    assert (found[5]["status"], found[5]["error"]) == ("rejected", "duplicate_application")
+    assert found[5]["errors"] == [{"column": "numero_documento", "message": message("duplicate_application")}]
     with sessions() as session:
-        assert session.get_one(Participant, chilean.participant_id).country_code == "CL"
+        violeta = session.get_one(Participant, chilean.participant_id)
+        assert (violeta.country_code, violeta.first_name) == ("CL", "María")
         assert session.scalar(select(func.count()).select_from(Participant).where(
             Participant.country_code == "CL")) == 1
+        refusal = session.scalars(select(AuditEntry).where(AuditEntry.action == "application.refused")).one()
+        assert refusal.data["reason"] == "out_of_scope"
 
 
 def test_an_admin_imports_any_country(client: TestClient, factory: Factory) -> None:
@@ -289,6 +293,16 @@ def test_unknown_and_missing_columns_are_named(client: TestClient, sessions: ses
         "comentario": message("unknown_column"), "localidad": message("missing_column"),
         "acepta_aviso": message("missing_column")}
     assert count(sessions, Participant) == 0
+
+
+def test_too_many_rows_and_a_bad_header(client: TestClient, coordinator: Actor) -> None:
+    many = csv_file([person(genero="hombre")] * 2001)
+    response = send(client, many, coordinator.headers)
+    assert (response.status_code, response.json()["detail"]) == (413, message("too_many_rows"))
+    header = [*person(), "nota\x00"]
+    bad = send(client, csv_file([person()], header=header), coordinator.headers)
+    assert bad.status_code == 422
+    assert bad.json()["fields"] == [{"field": "nota\ufffd", "message": message("unknown_column")}]
 
 
 def test_headers_in_english_or_with_accents_and_a_file_without_bom(client: TestClient, coordinator: Actor) -> None:

@@ -1,0 +1,75 @@
+"""Two bulk registrations at once into a country with few seats left, through the real HTTP stack, on both
+databases: the cap holds, the waitlist stays 1..n, and a woman in both files is registered once."""
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.auth import service as auth_service
+from app.auth.schemas import UserCreate
+from app.core.db import make_engine, make_sessionmaker
+from app.core.security import hash_password
+from app.models import Participant, Role
+from tests.conftest import BACKENDS, drop_database, make_test_settings, migrated_database
+from tests.enrolment.imports_helpers import IMPORT, csv_file, person
+from tests.enrolment.test_quota_concurrency import assert_quota_invariants
+from tests.live import live_server, run_at_once
+
+pytestmark = pytest.mark.xdist_group("concurrency")
+
+
+@pytest.fixture(params=BACKENDS)
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Any, list[str]]]:
+    """(base URL, sessionmaker, tokens of an admin and of Peru's coordinator) on a fresh database of its own."""
+    url = migrated_database(request.param, tmp_path)
+    settings = make_test_settings(url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    tokens = []
+    with sessions() as session, session.begin():
+        for role, country in ((Role.ADMIN, None), (Role.COORDINATOR, "PE")):
+            user = auth_service.create_user(session, None, UserCreate(
+                email=f"{role.value}@example.org", password="clave-segura-123", full_name="Staff", role=role,
+                country=country), hash_password(settings, "clave-segura-123"))  # type: ignore[arg-type]
+            tokens.append(auth_service.issue_token(session, settings, user.id).access_token)
+    try:
+        with live_server(settings) as base_url:
+            yield base_url, sessions, tokens
+    finally:
+        engine.dispose()
+        drop_database(url)
+
+
+def test_two_imports_at_once_never_exceed_the_quota(live: tuple[str, Any, list[str]]) -> None:
+    base, sessions, tokens = live
+    admin, coordinator = ({"Authorization": f"Bearer {t}"} for t in tokens)
+    assert httpx.patch(f"{base}/api/v1/countries/PE", json={"capacity": 3}, headers=admin).status_code == 200
+    shared = [person("PE"), person("PE")]  # in both files, in the same places
+    files = [csv_file([shared[0], person("PE"), shared[1], person("PE")]),
+             csv_file([shared[0], person("PE"), shared[1], person("PE"), person("PE")])]
+
+    def call(data: bytes, headers: dict[str, str]) -> Any:
+        return lambda http: http.post(f"{base}{IMPORT}", headers=headers,
+                                      files={"file": ("lista.csv", data, "text/csv")})
+
+    responses = run_at_once([call(files[0], admin), call(files[1], coordinator)])
+
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    statuses = Counter(row["status"] for r in responses for row in r.json()["rows"])
+    # 7 women: 3 seated, 4 waiting; each shared woman is registered by one import and refused by the other
+    assert statuses == {"enrolled": 3, "waitlisted": 4, "rejected": 2}
+    refused = [row for r in responses for row in r.json()["rows"] if row["status"] == "rejected"]
+    assert {row["error"] for row in refused} == {"duplicate_application"}
+    # each report's waitlist places are in its file's order
+    for response in responses:
+        places = [row["waitlist_position"] for row in response.json()["rows"] if row["waitlist_position"]]
+        assert places == sorted(places)
+    with sessions() as session:
+        enrolled, positions = assert_quota_invariants(session, "PE")
+        assert (enrolled, len(positions)) == (3, 4)
+        assert session.scalar(select(func.count()).select_from(Participant)) == 7
