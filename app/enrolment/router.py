@@ -161,7 +161,8 @@ def import_applications(
     """Bulk registration from a CSV or XLSX (the template's columns): each row, in file order, under the rules of
     a single application by the caller; a row-by-row report. The file comes as the `file` field of a
     multipart form, or as the body itself (`text/csv`, or the XLSX media type), 10 MB at most.
-    With an `Idempotency-Key`, sending the same file again answers the first report."""
+    With an `Idempotency-Key`, sending the same file again answers the first report (with new activation codes
+    for the women who have not activated their account); a dry run ignores the key, since it stores nothing."""
     if idempotency_key is not None and not idempotency_key.strip():
         raise BadRequest()
     locale = request_locale(request)

@@ -7,7 +7,7 @@ and the stream is cut off as soon as it passes the limit (a chunked body, or one
 """
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -36,6 +36,8 @@ REQUEST_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
 @dataclass(frozen=True)
 class Upload:
     data: bytes
+    # a form's other text fields (a page's CSRF token, for the dashboard's form)
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 async def _capped(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
@@ -70,11 +72,11 @@ async def read_upload(request: Request) -> Upload:
         raise NotASpreadsheet("file_field_required") from None
     try:
         file = form.get("file")
-        if not isinstance(file, UploadFile):
+        if not isinstance(file, UploadFile):  # missing, or sent as a text field
             raise NotASpreadsheet("file_field_required")
         data = await file.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             raise FileTooLarge()
-        return Upload(data=data)
+        return Upload(data=data, fields={key: value for key, value in form.multi_items() if isinstance(value, str)})
     finally:
         await form.close()

@@ -1,6 +1,7 @@
 """Two bulk registrations at once into a country with few seats left, through the real HTTP stack, on both
 databases: the cap holds, the waitlist stays 1..n, and a woman in both files is registered once."""
 
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,3 +74,20 @@ def test_two_imports_at_once_never_exceed_the_quota(live: tuple[str, Any, list[s
         enrolled, positions = assert_quota_invariants(session, "PE")
         assert (enrolled, len(positions)) == (3, 4)
         assert session.scalar(select(func.count()).select_from(Participant)) == 7
+
+
+def test_a_declared_length_over_10_mb_is_refused_before_the_body_is_sent(live: tuple[str, Any, list[str]]) -> None:
+    base, _sessions, tokens = live
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        # the headers only: the answer must come without the server waiting for 20 MB that never arrive
+        sock.sendall((f"POST {IMPORT} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {tokens[1]}\r\n"
+                      "Content-Type: text/csv\r\nContent-Length: 20000000\r\n\r\n").encode())
+        answer = ""
+        while "}" not in answer:  # the headers and the JSON body may come in separate packets
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk.decode("utf-8", "replace")
+    assert answer.startswith("HTTP/1.1 413")
+    assert '"error":"file_too_large"' in answer.replace(" ", "")
