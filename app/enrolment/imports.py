@@ -13,9 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
-from app.auth import repository as auth_repository
 from app.auth import scope
-from app.auth import service as auth_service
 from app.auth.dependencies import Principal
 from app.core.config import Settings
 from app.core.edge import is_bad_text
@@ -27,7 +25,7 @@ from app.enrolment.geography import COUNTRY_NAMES, DOCUMENT_TYPES
 from app.enrolment.schemas import ApplicationIn, ImportReport, ImportRow, ImportRowError, ImportSummary
 from app.enrolment.spreadsheet import Cell
 from app.guards import idempotency, throttle
-from app.models import Participant, Role, User
+from app.models import Participant, Role
 from app.privacy.notice import CURRENT_NOTICE_VERSION
 
 IMPORTS_PER_HOUR = 30  # a coordinator fixing a file tries a few dry runs; a loop of uploads is stopped
@@ -133,9 +131,8 @@ def _replay(session: Session, settings: Settings, principal: Principal, stored: 
     users: dict[str, int] = stored.get("activation_users", {})
     for row in report.rows:
         user_id = users.get(str(row.row))
-        if user_id is not None and session.get_one(User, user_id).password_hash is None:
-            auth_repository.retire_activation_codes(session, user_id)
-            code = auth_service.create_activation_code(session, settings, user_id, principal.user_id)
+        code = service.replacement_activation_code(session, settings, principal, user_id) if user_id else None
+        if code is not None:
             row.activation_code, row.activation_code_expires_at = code.activation_code, code.expires_at
     return report
 
