@@ -113,6 +113,41 @@ def test_xlsx_with_typed_cells_and_formulas_that_are_never_evaluated(
     assert "'+Quispe" in export.content.decode("utf-8-sig")
 
 
+def test_formulas_in_a_csv_are_text_too(client: TestClient, sessions: sessionmaker[Session],
+                                        coordinator: Actor) -> None:
+    rows = [person(nombres="=1+1", localidad="@SUM(A1:A9)"), person(telefono="-2+3"), person(es_rural="=TRUE()")]
+    found = by_row(send(client, csv_file(rows), coordinator.headers).json())
+    assert found[2]["status"] == "enrolled"
+    with sessions() as session:
+        her = session.get_one(Participant, found[2]["participant_id"])
+        assert (her.first_name, her.locality) == ("=1+1", "@SUM(A1:A9)")
+    assert found[3]["errors"] == [{"column": "telefono", "message": message("phone_format")}]
+    assert found[4]["errors"] == [{"column": "es_rural", "message": message("yes_no")}]
+
+
+def test_row_numbers_are_the_spreadsheets_across_empty_rows(client: TestClient, coordinator: Actor) -> None:
+    workbook = load_workbook(io.BytesIO(xlsx_file([person()])))
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append([])
+    sheet.append([])
+    sheet.append([person(genero="hombre")[c] for c in [cell.value for cell in sheet[1]]])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = send_xlsx(client, buffer.getvalue(), coordinator.headers).json()
+    assert [(r["row"], r["status"]) for r in report["rows"]] == [(2, "enrolled"), (5, "rejected")]
+    csv_report = send(client, csv_file([person(), {}, person(genero="hombre")]), coordinator.headers).json()
+    assert [(r["row"], r["status"]) for r in csv_report["rows"]] == [(2, "enrolled"), (4, "rejected")]
+
+
+def test_a_dry_run_ignores_the_key(client: TestClient, sessions: sessionmaker[Session], coordinator: Actor) -> None:
+    data = csv_file([person()])
+    assert send(client, data, coordinator.headers, dry_run=True, key="lista-1").status_code == 200
+    real = send(client, data, coordinator.headers, key="lista-1")
+    assert real.json()["summary"]["enrolled"] == 1
+    assert count(sessions, Participant) == 1
+
+
 def test_a_duplicate_of_an_existing_woman_and_possible_duplicates_are_not_stored(
     client: TestClient, sessions: sessionmaker[Session], coordinator: Actor, factory: Factory
 ) -> None:

@@ -76,6 +76,19 @@ def test_two_imports_at_once_never_exceed_the_quota(live: tuple[str, Any, list[s
         assert session.scalar(select(func.count()).select_from(Participant)) == 7
 
 
+def test_the_same_file_twice_at_once_with_its_key_registers_everyone_once(live: tuple[str, Any, list[str]]) -> None:
+    base, sessions, tokens = live
+    headers = {"Authorization": f"Bearer {tokens[1]}", "Idempotency-Key": "doble-toque"}
+    data = csv_file([person("PE") for _ in range(5)])
+    responses = run_at_once([
+        lambda http: http.post(f"{base}{IMPORT}", headers=headers, files={"file": ("lista.csv", data, "text/csv")})
+        for _ in range(2)])
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    assert [r.json()["summary"]["enrolled"] for r in responses] == [5, 5]  # the second is the first's report
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Participant)) == 5
+
+
 def test_a_declared_length_over_10_mb_is_refused_before_the_body_is_sent(live: tuple[str, Any, list[str]]) -> None:
     base, _sessions, tokens = live
     host, port = base.removeprefix("http://").split(":")
