@@ -12,9 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.dependencies import Principal
 from app.enrolment import imports
 from app.enrolment.spreadsheet import MAX_BYTES, XLSX_MEDIA_TYPE
-from app.models import AuditEntry, Enrolment, IdempotencyRecord, Participant, User
+from app.models import AuditEntry, Enrolment, IdempotencyRecord, Participant, Role, User
 from tests.enrolment.imports_helpers import IMPORT, by_row, csv_file, person, send, send_xlsx, xlsx_file
 from tests.factories import Actor, Factory, message, row_counts
 
@@ -453,3 +454,15 @@ def test_participants_and_strangers_may_not_import(client: TestClient, factory: 
     assert response.status_code == (403 if role == "participant" else 401)
     template = client.get(f"{IMPORT}/template.xlsx", headers=headers)
     assert template.status_code == (403 if role == "participant" else 401)
+
+
+def test_the_service_works_without_http_for_the_dashboard(sessions: sessionmaker[Session], settings: Any,
+                                                           coordinator: Actor) -> None:
+    principal = Principal(user_id=coordinator.user_id, role=Role.COORDINATOR, country="PE", participant_id=None,
+                          token_id=0)
+    with sessions() as session, session.begin():
+        report = imports.import_applications(session, settings, principal, data=xlsx_file([person(), person()]),
+                                             dry_run=False, locale="en")
+    assert (report.format, report.summary.enrolled) == ("xlsx", 2)
+    assert all(row.activation_code for row in report.rows)
+    assert count(sessions, Participant) == 2
