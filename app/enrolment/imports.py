@@ -37,8 +37,9 @@ _FIELD_COLUMNS = {
     "has_internet": "tiene_internet", "document": "numero_documento", "phone": "telefono", "email": "correo",
     "consent": "acepta_aviso", "ethnicity": "etnia", "languages": "idiomas",
 }
-_GENDERS = {"mujer": "female", "femenino": "female", "female": "female", "f": "female",
+_GENDERS = {"mujer": "female", "femenino": "female", "femenina": "female", "female": "female", "f": "female",
             "hombre": "male", "masculino": "male", "male": "male", "m": "male", "otro": "other", "other": "other"}
+_COUNTRY_BY_NAME = {fold(name): code for code, name in COUNTRY_NAMES.items()}
 _YES, _NO = {"si", "true", "verdadero"}, {"no", "false", "falso"}
 _NO_CODES = ("activation_code", "activation_code_expires_at")
 
@@ -214,7 +215,7 @@ def _country(cells: dict[str, Cell], principal: Principal) -> str:
     given = _text(cells.get("pais"))
     if given is None and principal.role is Role.COORDINATOR and principal.country:
         return principal.country  # her own country when she leaves it empty
-    return (given or "").upper()
+    return _COUNTRY_BY_NAME.get(fold(given or ""), (given or "").upper())  # "Perú" as well as "PE"
 
 
 def _text(value: Cell) -> str | None:

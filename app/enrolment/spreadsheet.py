@@ -48,8 +48,8 @@ COLUMNS: tuple[Column, ...] = (
            "Debe tener 18 años o más."),
     Column("genero", "gender", True, "mujer, hombre u otro (también female, male, other). El programa es para "
                                      "mujeres."),
-    Column("pais", "country", True, "Código del país: PE, CL, CO o MX. Una coordinadora puede dejarlo vacío: "
-                                    "se entiende su país."),
+    Column("pais", "country", True, "Código del país (PE, CL, CO o MX) o su nombre. Una coordinadora puede "
+                                    "dejarlo vacío: se entiende su país."),
     Column("region", "region", True, "Una región del país, escrita como en la lista (mayúsculas y tildes no "
                                      "importan)."),
     Column("localidad", "locality", True, "Comunidad, caserío, vereda o pueblo donde vive."),
