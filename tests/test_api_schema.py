@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis import Case
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -27,8 +28,10 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.service import load_modules
+from app.enrolment.spreadsheet import XLSX_MEDIA_TYPE, template_xlsx
 from app.main import app as module_app
 from app.storage import Storage
+from tests.enrolment.imports_helpers import person, xlsx_file
 from tests.factories import Factory
 from tests.progress.conftest import programme
 
@@ -36,6 +39,9 @@ from tests.progress.conftest import programme
 # which is bound to the backend under test. (schemathesis.pytest.from_fixture would load it from the fixture,
 # but schemathesis 4.32 sets `Function._nodeid`, which pytest 9.2 no longer has.)
 schema = schemathesis.openapi.from_asgi("/openapi.json", module_app)
+# the bulk import's XLSX body: real workbooks (the empty template, one with a row) and a zip that is none
+schemathesis.openapi.media_type(XLSX_MEDIA_TYPE, st.sampled_from(
+    [template_xlsx(["PE"]), xlsx_file([person("PE")]), b"PK\x03\x04 not a workbook"]))
 # the routes whose body read_envelope json.loads itself
 RAW_JSON = r"^/api/v1/(progress/(events|import)|participants/\{participant_id\}/progress/import)$"
 

@@ -34,6 +34,7 @@ from app.core.config import Settings
 from app.models import Role
 from app.offline.service import build_packages
 from app.storage import Storage
+from tests.enrolment.imports_helpers import csv_file, person
 from tests.factories import Actor, Factory, application
 
 ROLES = (
@@ -114,6 +115,12 @@ def new_application(_world: World, role: str) -> dict[str, Any]:
     # an anonymous woman applies for herself (email and password); staff register a Peruvian woman without
     # them; a participant applying again already has an active enrolment
     return {"url": "/api/v1/applications", "json": application("PE", self_service=role == "anonymous")}
+
+
+def bulk_import(_world: World, _role: str) -> dict[str, Any]:
+    # a Peruvian woman: Chile's coordinator is answered 200 with the row rejected (test_bulk_import.py)
+    return {"url": "/api/v1/applications/import",
+            "files": {"file": ("lista.csv", csv_file([person("PE")]), "text/csv")}}
 
 
 def new_user(_world: World, _role: str) -> dict[str, Any]:
@@ -208,6 +215,11 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/countries"): Spec(bare("/api/v1/countries"), everyone(200)),
     ("PATCH", "/api/v1/countries/{code}"): Spec(country_update, admin_only(200)),
     ("POST", "/api/v1/applications"): Spec(new_application, statuses(201, 409, 409, 201, 403, 201)),
+    ("POST", "/api/v1/applications/import"): Spec(bulk_import, statuses(401, 403, 403, 200, 200, 200)),
+    ("GET", "/api/v1/applications/import/template.csv"): Spec(
+        bare("/api/v1/applications/import/template.csv"), statuses(401, 403, 403, 200, 200, 200)),
+    ("GET", "/api/v1/applications/import/template.xlsx"): Spec(
+        bare("/api/v1/applications/import/template.xlsx"), statuses(401, 403, 403, 200, 200, 200)),
     ("GET", "/api/v1/enrolments"): Spec(bare("/api/v1/enrolments"), authenticated(200)),  # contents: below
     ("GET", "/api/v1/enrolments/{enrolment_id}"): Spec(
         lambda w, _r: {"url": f"/api/v1/enrolments/{w.participant_self.enrolment_id}"}, scoped(200),

@@ -40,6 +40,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     NOT_PROMOTED = "not_promoted"
     NOT_A_SPREADSHEET = "not_a_spreadsheet"
+    FILE_TOO_LARGE = "file_too_large"
     CAPACITY_BELOW_ENROLLED = "capacity_below_enrolled"
     LAST_ADMIN = "last_admin"
     PROGRESS_OF_ANOTHER_PERSON = "progress_of_another_person"

@@ -124,6 +124,18 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "El archivo es demasiado grande (máximo 10 MB).",
         "en": "The file is too large (at most 10 MB).",
     },
+    "spreadsheet_columns": {
+        "es": "Las columnas de la planilla no son las de la plantilla: revise las indicadas.",
+        "en": "The spreadsheet's columns are not the template's: check those listed.",
+    },
+    "too_many_rows": {
+        "es": "La planilla tiene demasiadas filas (máximo 2000). Divídala en partes.",
+        "en": "The spreadsheet has too many rows (2000 at most). Split it into parts.",
+    },
+    "file_field_required": {
+        "es": "Envíe la planilla en el campo \"file\" de un formulario multipart, o como cuerpo text/csv o XLSX.",
+        "en": "Send the spreadsheet in the \"file\" field of a multipart form, or as a text/csv or XLSX body.",
+    },
     "self_application_needs_account": {
         "es": "Para postular por su cuenta necesita correo y contraseña.",
         "en": "A self-application needs an email and a password.",
@@ -269,6 +281,20 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     "too_deep": {
         "es": "Tiene demasiados niveles anidados.",
         "en": "Is nested too deeply.",
+    },
+    # a row of a bulk registration (app/enrolment/imports.py)
+    "unknown_column": {
+        "es": "Columna desconocida: no está en la plantilla.",
+        "en": "Unknown column: not in the template.",
+    },
+    "missing_column": {"es": "Falta esta columna de la plantilla.", "en": "This column of the template is missing."},
+    "duplicate_column": {"es": "Esta columna aparece dos veces.", "en": "This column appears twice."},
+    "yes_no": {"es": "Escriba sí o no.", "en": "Write yes (sí) or no."},
+    "possible_duplicate": {
+        "es": "Parece una mujer ya registrada (mismos nombres, fecha de nacimiento y localidad) y no se guardó. "
+              "Si es otra persona, regístrela con su documento o correo.",
+        "en": "Looks like a woman already registered (same names, birth date and locality) and was not stored. "
+              "If she is someone else, register her with her document or email.",
     },
     "eligible_regions": {
         "es": "Alguna región no pertenece a ese país.",

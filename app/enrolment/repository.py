@@ -1,4 +1,5 @@
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -229,3 +230,13 @@ def name_key(session: Session) -> SQLColumnExpression[str]:
     if session.get_bind().dialect.name == "postgresql":
         return Participant.search_text.collate("C")
     return Participant.search_text
+
+
+def names_born_on(session: Session, country: str, birth_date: date) -> list[tuple[str, str, str]]:
+    """(first name, last name, locality) of the participants of ``country`` born that day: what a bulk
+    registration compares a row without document or email to."""
+    rows = session.execute(
+        select(Participant.first_name, Participant.last_name, Participant.locality)
+        .where(Participant.country_code == country, Participant.birth_date == birth_date)
+    )
+    return [(first, last, locality) for first, last, locality in rows]

@@ -1,15 +1,24 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
-from app.auth.dependencies import ClientAddress, CurrentUser, OptionalUser, RequireAdmin
+from app.auth.dependencies import (
+    ClientAddress,
+    CurrentUser,
+    OptionalUser,
+    Principal,
+    RequireAdmin,
+    RequireStaff,
+)
 from app.auth.schemas import ActivationCodeOut
 from app.core.config import SettingsDep
 from app.core.db import SessionDep, SessionFactoryDep
-from app.core.errors import BadRequest, error_responses
+from app.core.errors import BadRequest, error_responses, localised
+from app.core.i18n import request_locale
 from app.core.pagination import MAX_ID, Page, PageDep
 from app.core.security import hash_password
-from app.enrolment import service
+from app.enrolment import imports, service, spreadsheet
+from app.enrolment.geography import COUNTRY_NAMES
 from app.enrolment.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -17,11 +26,13 @@ from app.enrolment.schemas import (
     CountryUpdate,
     EnrolmentOut,
     EnrolmentSort,
+    ImportReport,
     NotifiedOut,
     ParticipantOut,
     WithdrawIn,
     WithdrawOut,
 )
+from app.enrolment.upload import REQUEST_BODY, Upload, read_upload
 from app.models import EnrolmentStatus
 
 router = APIRouter(tags=["enrolment"])
@@ -122,3 +133,61 @@ def new_activation_code(
     session: SessionDep, settings: SettingsDep, principal: CurrentUser, participant_id: EnrolmentId,
 ) -> ActivationCodeOut:
     return service.new_activation_code(session, settings, principal, participant_id)
+
+
+def _counted_import(principal: RequireStaff, factory: SessionFactoryDep) -> Principal:
+    imports.count_import(factory, principal)
+    return principal
+
+
+@router.post(
+    "/applications/import",
+    response_model=ImportReport,
+    openapi_extra=REQUEST_BODY,
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429),
+)
+def import_applications(
+    principal: Annotated[Principal, Depends(_counted_import)],
+    # after authentication and the throttle (a stranger's upload is not read) and before the session (a slow
+    # upload holds no unit of work)
+    upload: Annotated[Upload, Depends(read_upload)],
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+    dry_run: Annotated[bool, Query(description="true: check every row, store nothing")] = False,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ImportReport:
+    """Bulk registration from a CSV or XLSX (the template's columns): each row, in file order, under the rules of
+    a single application by the caller; a row-by-row report. The file comes as the `file` field of a
+    multipart form, or as the body itself (`text/csv`, or the XLSX media type), 10 MB at most.
+    With an `Idempotency-Key`, sending the same file again answers the first report (with new activation codes
+    for the women who have not activated their account); a dry run ignores the key, since it stores nothing."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise BadRequest()
+    locale = request_locale(request)
+    response.headers.update(localised(locale))
+    return imports.import_applications(session, settings, principal, data=upload.data, dry_run=dry_run,
+                                       idempotency_key=idempotency_key, locale=locale)
+
+
+def _template(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/applications/import/template.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}, **error_responses(401, 403)})
+def import_template_csv(_principal: RequireStaff) -> Response:
+    """The columns of a bulk registration, to fill in (their explanation is in the XLSX template)."""
+    return _template(spreadsheet.template_csv(), "text/csv; charset=utf-8", "plantilla-inscripcion.csv")
+
+
+@router.get("/applications/import/template.xlsx", response_class=Response,
+            responses={200: {"content": {spreadsheet.XLSX_MEDIA_TYPE: {}}}, **error_responses(401, 403)})
+def import_template_xlsx(principal: RequireStaff) -> Response:
+    """The columns to fill in, and a second sheet explaining each one in Spanish with its allowed values (the
+    regions of the coordinator's country; of every country for an admin)."""
+    countries = [principal.country] if principal.country else list(COUNTRY_NAMES)
+    return _template(spreadsheet.template_xlsx(countries), spreadsheet.XLSX_MEDIA_TYPE,
+                     "plantilla-inscripcion.xlsx")

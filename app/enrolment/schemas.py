@@ -253,3 +253,43 @@ class NotifiedOut(BaseModel):
     id: int
     promoted_at: datetime
     notified_at: datetime
+
+
+ImportStatus = Literal["enrolled", "waitlisted", "rejected", "possible_duplicate"]
+
+
+class ImportRowError(BaseModel):
+    column: str | None = Field(description="The template's column the reason is about (null: the row as a whole)")
+    message: str
+
+
+class ImportRow(BaseModel):
+    row: int = Field(description="The row's number as the spreadsheet shows it (the header is row 1)")
+    status: ImportStatus
+    error: str | None = Field(default=None, description=(
+        "Why a row was not stored: invalid_input, not_eligible, duplicate_application, country_out_of_scope, "
+        "possible_duplicate"))
+    errors: list[ImportRowError] | None = None
+    enrolment_id: int | None = None
+    participant_id: int | None = None
+    username: str | None = None
+    waitlist_position: int | None = None
+    activation_code: str | None = Field(default=None, description=(
+        "Only in this answer (and a new one if the same import is retried with its Idempotency-Key before she "
+        "activates her account): it is never stored in clear"))
+    activation_code_expires_at: datetime | None = None
+
+
+class ImportSummary(BaseModel):
+    total: int
+    enrolled: int = 0
+    waitlisted: int = 0
+    rejected: int = 0
+    possible_duplicate: int = 0
+
+
+class ImportReport(BaseModel):
+    dry_run: bool = Field(description="true: everything was checked and nothing stored (no ids, no codes)")
+    format: Literal["csv", "xlsx"]
+    rows: list[ImportRow]
+    summary: ImportSummary

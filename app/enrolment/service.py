@@ -149,10 +149,20 @@ def _replay(session: Session, settings: Settings, principal: Principal | None,
     account yet, the lost code is retired and a new one given (only to the same caller: keys are scoped)."""
     out = ApplicationOut.model_validate(stored["answer"])
     user_id = stored.get("activation_user_id")
-    if user_id is not None and session.get_one(User, user_id).password_hash is None:
-        auth_repository.retire_activation_codes(session, user_id)
-        _attach_activation_code(session, settings, principal, out, user_id)
+    code = replacement_activation_code(session, settings, principal, user_id) if user_id is not None else None
+    if code is not None:
+        out.activation_code, out.activation_code_expires_at = code.activation_code, code.expires_at
     return out
+
+
+def replacement_activation_code(session: Session, settings: Settings, principal: Principal | None,
+                                user_id: int) -> ActivationCodeOut | None:
+    """For a retried registration (one application, or a bulk import): if she has not activated her account
+    yet, the code the lost answer carried is retired and a new one given; else none."""
+    if session.get_one(User, user_id).password_hash is not None:
+        return None
+    auth_repository.retire_activation_codes(session, user_id)
+    return auth_service.create_activation_code(session, settings, user_id, principal.user_id if principal else None)
 
 
 def _attach_activation_code(session: Session, settings: Settings, principal: Principal | None,
