@@ -22,6 +22,7 @@ from app.core.errors import ServiceUnavailable, error_responses, install_error_h
 from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
+from app.enrolment import imports
 from app.enrolment.router import router as enrolment_router
 from app.jobs.queue import InProcessRunner
 from app.jobs.router import router as jobs_router
@@ -69,6 +70,7 @@ def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
             f'"address";q={settings.login_failures_per_address};w={window}'),
         ("POST", f"{API_PREFIX}/auth/activate"): f'"address";q={settings.activation_failures_per_address};w={window}',
         ("POST", f"{API_PREFIX}/applications"): f'"address";q={settings.application_rate_limit};w=3600',
+        ("POST", f"{API_PREFIX}/applications/import"): f'"user";q={imports.IMPORTS_PER_HOUR};w=3600',
     }
 
 
