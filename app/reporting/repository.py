@@ -11,6 +11,8 @@ from app.auth import scope
 from app.auth.dependencies import Principal
 from app.core.errors import NotFound
 from app.models import (
+    Certificate,
+    CertificateStatus,
     Country,
     Enrolment,
     EnrolmentStatus,
@@ -39,6 +41,18 @@ def _enrolments(principal: Principal, code: str) -> Any:
 def status_counts(session: Session, principal: Principal, code: str) -> dict[EnrolmentStatus, int]:
     stmt = _enrolments(principal, code).with_only_columns(Enrolment.status, func.count()).group_by(Enrolment.status)
     return {row[0]: row[1] for row in session.execute(stmt)}
+
+
+def certified_count(session: Session, principal: Principal, code: str) -> int:
+    """The country's women with a completed enrolment who hold a valid certificate. Counted among the completed
+    (an admin may issue one by override to a woman who is not) so that the funnel never has certified > completed;
+    a revoked or superseded certificate is not valid, its reissue is (one issued per woman, a unique index)."""
+    stmt = (select(func.count(func.distinct(Certificate.participant_id))).select_from(Enrolment)
+            .join(Certificate, Certificate.participant_id == Enrolment.participant_id)
+            .where(Enrolment.country_code == code, Enrolment.status == EnrolmentStatus.COMPLETED,
+                   Certificate.status == CertificateStatus.ISSUED))
+    stmt = scope.readable(principal, stmt, country=Enrolment.country_code, participant=Enrolment.participant_id)
+    return session.scalar(stmt) or 0
 
 
 def region_status_counts(session: Session, principal: Principal, code: str) -> list[tuple[str, str, int]]:

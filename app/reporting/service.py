@@ -132,8 +132,7 @@ def _statuses(session: Session, principal: Principal, code: str) -> StatusCounts
         applied=sum(counts.values()), enrolled=counts.get(EnrolmentStatus.ENROLLED, 0),
         waitlisted=counts.get(EnrolmentStatus.WAITLISTED, 0), withdrawn=counts.get(EnrolmentStatus.WITHDRAWN, 0),
         completed=counts.get(EnrolmentStatus.COMPLETED, 0),
-        # no certificate table on this branch yet: the certificates feature fills this in when merged
-        certified=0, certificates_tracked=False,
+        certified=repository.certified_count(session, principal, code),
     )
 
 
