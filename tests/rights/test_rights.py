@@ -8,7 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import AuditEntry, ConsentRecord, Country, Enrolment, Participant
 from app.privacy.notice import CURRENT_NOTICE_VERSION
+from tests.certificates.conftest import complete_programme
 from tests.factories import Factory
+from tests.progress.conftest import Catalogue, catalogue
+
+__all__ = ["catalogue"]  # a fixture: the small programme a woman completes
 
 API = "/api/v1"
 
@@ -100,3 +104,40 @@ def test_erasure(client: TestClient, factory: Factory, sessions: sessionmaker[Se
     assert audit["total"] == 1
     assert client.get(f"{API}/audit", params={"country": "CL", "action": "participant.erased"},
                       headers=admin.headers).json()["total"] == 0
+
+
+def test_after_erasure_her_certificate_still_verifies_without_naming_her(
+        client: TestClient, factory: Factory, sessions: sessionmaker[Session], catalogue: Catalogue) -> None:
+    admin = factory.admin()
+    woman = factory.participant("PE", first_name="Sabina", last_name="Ccori Mamani")
+    complete_programme(client, woman, catalogue)
+    issued = client.post(f"{API}/certificates", json={"participant_id": woman.participant_id},
+                         headers=admin.headers)
+    assert issued.status_code == 201, issued.text
+    code = issued.json()["code"]
+    before = client.get(f"{API}/verify/{code}").json()
+    assert before["holder_name"] == "Sabina Ccori Mamani"
+
+    response = client.post(f"{API}/participants/{woman.participant_id}/erase",
+                           json={"reason": "Solicitud de la titular"}, headers=admin.headers)
+    assert response.status_code == 200, response.text
+    assert client.get(f"{API}/me/data", headers=woman.headers).status_code == 401  # her sessions ended
+
+    after = client.get(f"{API}/verify/{code}")
+    assert after.status_code == 200, after.text
+    body = after.json()
+    # still a valid certificate of the programme, for whoever holds the PDF; her name is no longer given out
+    assert (body["status"], body["country"], body["issued_at"]) == ("valid", "PE", before["issued_at"])
+    assert body["modules"] == before["modules"]
+    assert "eliminados" in body["holder_name"]
+    page = client.get(f"/verificar/{code}")
+    assert page.status_code == 200
+    for answer in (after.text, page.text):
+        assert "Sabina" not in answer
+        assert "Ccori" not in answer
+    assert "eliminados" in page.text
+    # the report still counts her: aggregates survive
+    statuses = client.get(f"{API}/reports/countries/PE", headers=admin.headers).json()["statuses"]
+    assert (statuses["completed"], statuses["certified"]) == (1, 1)
+    with sessions() as session:
+        assert "Sabina" not in session.get_one(Participant, woman.participant_id).full_name
