@@ -24,8 +24,14 @@ def sensitive(**overrides: Any) -> dict[str, Any]:
 def test_withdrawing_consent_erases_sensitive_data_at_once(client: TestClient, factory: Factory,
                                                            sessions: sessionmaker[Session]) -> None:
     woman = factory.participant("PE", **sensitive(ethnicity="Quechua", languages=["quechua"]))
-    assert client.post(f"{API}/me/consent/withdraw", json={"sensitive_data": False},
-                       headers=woman.headers).status_code == 422
+    refused = client.post(f"{API}/me/consent/withdraw", json={"sensitive_data": False}, headers=woman.headers)
+    assert refused.status_code == 422
+    assert refused.json()["detail"]  # a sentence, in Spanish
+    with sessions() as session:  # nothing erased by a request that was refused
+        assert session.get_one(Participant, woman.participant_id).ethnicity == "Quechua"
+    admin = factory.admin()
+    before = client.get(f"{API}/reports/countries/PE", headers=admin.headers).json()["sensitive"]
+    assert {"value": "Quechua", "count": "<5"} in before["ethnicity"]
     response = client.post(f"{API}/me/consent/withdraw", json={"sensitive_data": True}, headers=woman.headers)
     assert response.status_code == 200, response.text
     assert response.json() == {"sensitive_data": False, "erased": ["ethnicity", "languages"]}
@@ -38,6 +44,10 @@ def test_withdrawing_consent_erases_sensitive_data_at_once(client: TestClient, f
     data = client.get(f"{API}/me/data", headers=woman.headers).json()
     assert [c["sensitive_data"] for c in data["consents"]] == [True, False]
     assert data["record"]["ethnicity"] is None
+    # the aggregates no longer count her as Quechua
+    after = client.get(f"{API}/reports/countries/PE", headers=admin.headers).json()["sensitive"]
+    assert "Quechua" not in [c["value"] for c in after["ethnicity"]]
+    assert "quechua" not in [c["value"] for c in after["languages"]]
 
 
 def test_my_data_holds_everything_and_who_viewed_it(client: TestClient, factory: Factory) -> None:
