@@ -3,7 +3,7 @@ suppressed counts, and a number of statements that does not grow with the cohort
 
 import statistics
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,15 @@ from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.base import utcnow
-from app.models import AuditEntry, Certificate, Enrolment, LessonProgress, ModuleCompletion, Participant
+from app.models import (
+    AuditEntry,
+    Certificate,
+    Enrolment,
+    LessonProgress,
+    ModuleCompletion,
+    Participant,
+    ProgressEvent,
+)
 from app.privacy.notice import CURRENT_NOTICE_VERSION
 from app.reporting.service import suppress
 from tests.certificates.conftest import complete_programme
@@ -124,6 +132,16 @@ def test_the_numbers_are_those_of_the_rows(client: TestClient, factory: Factory,
     assert len(weeks) == 12
     assert all(date.fromisoformat(w["week_start"]).weekday() == 0 for w in weeks)
     assert sum(w["events"] for w in weeks) == 8  # all of them within the twelve weeks
+    # each week recomputed from the event rows: events and distinct women of the country, Monday to Sunday UTC
+    with sessions() as session:
+        peruvians = set(session.scalars(select(Participant.id).where(Participant.country_code == "PE")))
+        rows = [(e.participant_id, e.effective_at) for e in session.scalars(select(ProgressEvent))
+                if e.participant_id in peruvians]
+    for week in weeks:
+        start = date.fromisoformat(week["week_start"])
+        inside = [pid for pid, at in rows if start <= at.astimezone(UTC).date() < start + timedelta(days=7)]
+        assert (week["events"], week["active_participants"]) == (len(inside), len(set(inside))), week
+    assert len({w["week_start"] for w in weeks if w["events"]}) >= 2  # the events span weeks
     assert "Violeta" not in str(body)
 
 
