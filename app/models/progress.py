@@ -15,6 +15,8 @@ class ProgressEvent(Base):
     __table_args__ = (
         UniqueConstraint("participant_id", "event_id"),
         Index("ix_progress_event_participant_id_module", "participant_id", "module"),
+        # a woman's last activity and her events of the last weeks, read by the reports without touching rows
+        Index("ix_progress_event_participant_id_effective_at", "participant_id", "effective_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,8 +16,7 @@ class StatusCounts(BaseModel):
     waitlisted: int
     withdrawn: int
     completed: int
-    certified: int
-    certificates_tracked: bool  # false until the certificates feature is merged: ``certified`` is then 0
+    certified: int  # of the completed: those holding a valid (issued, neither revoked nor superseded) certificate
 
 
 class RegionCounts(BaseModel):

@@ -132,8 +132,7 @@ def _statuses(session: Session, principal: Principal, code: str) -> StatusCounts
         applied=sum(counts.values()), enrolled=counts.get(EnrolmentStatus.ENROLLED, 0),
         waitlisted=counts.get(EnrolmentStatus.WAITLISTED, 0), withdrawn=counts.get(EnrolmentStatus.WITHDRAWN, 0),
         completed=counts.get(EnrolmentStatus.COMPLETED, 0),
-        # no certificate table on this branch yet: the certificates feature fills this in when merged
-        certified=0, certificates_tracked=False,
+        certified=repository.certified_count(session, principal, code),
     )
 
 
@@ -147,15 +146,17 @@ def _regions(session: Session, principal: Principal, code: str) -> list[RegionCo
 
 
 def _modules(learning: Learning, cohort_ids: set[int]) -> list[ModuleStats]:
+    # one pass over the lesson rows, not one per module
+    seconds_of: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    scores_of: dict[str, list[float]] = defaultdict(list)
+    for pid in cohort_ids:
+        for r in learning.lessons.get(pid, ()):
+            seconds_of[r.module][pid] += r.seconds
+            if r.quiz_best_score is not None:
+                scores_of[r.module].append(r.quiz_best_score)
     out = []
     for required, shape in learning.shapes:
-        seconds: dict[int, int] = {}
-        scores: list[float] = []
-        for pid in cohort_ids:
-            rows = [r for r in learning.lessons.get(pid, ()) if r.module == shape.slug]
-            if rows:
-                seconds[pid] = sum(r.seconds for r in rows)
-                scores += [r.quiz_best_score for r in rows if r.quiz_best_score is not None]
+        seconds, scores = seconds_of.get(shape.slug, {}), scores_of.get(shape.slug, [])
         out.append(ModuleStats(
             slug=shape.slug, title=shape.title, required=required, started=len(seconds),
             completed=len(learning.completions.get(shape.slug, set()) & cohort_ids),
@@ -172,15 +173,10 @@ def week_start(moment: datetime) -> date:
 
 def _weekly(session: Session, code: str, now: datetime) -> list[WeekActivity]:
     first = week_start(now) - timedelta(weeks=WEEKS - 1)
-    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    people: dict[date, set[int]] = defaultdict(set)
-    events: Counter[date] = Counter()
-    for pid, at in repository.events_since(session, code, since):
-        week = week_start(at if at.tzinfo else at.replace(tzinfo=UTC))
-        people[week].add(pid)
-        events[week] += 1
     weeks = [first + timedelta(weeks=i) for i in range(WEEKS)]
-    return [WeekActivity(week_start=w, active_participants=len(people[w]), events=events[w]) for w in weeks]
+    counted = repository.weekly_activity(session, code, [datetime(w.year, w.month, w.day, tzinfo=UTC) for w in weeks])
+    return [WeekActivity(week_start=w, active_participants=counted.get(i, (0, 0))[0], events=counted.get(i, (0, 0))[1])
+            for i, w in enumerate(weeks)]
 
 
 def _sensitive(cohort: Cohort) -> SensitiveAggregates:

@@ -17,6 +17,7 @@ from app.enrolment import service as enrolment_service
 from app.enrolment.geography import CALLING_CODES
 from app.models import (
     AuditEntry,
+    Certificate,
     ConsentRecord,
     Enrolment,
     EnrolmentStatus,
@@ -42,6 +43,8 @@ from app.rights.schemas import (
 VIEW_ACTIONS = ("report.viewed", "participants.exported", "participants.listed", "participant.viewed")
 VIEW_KEYS = ("listed_participants", "participants", "participant_id")
 SCRUBBED = "[borrado]"
+# what a certificate's verification shows as its holder once she was erased: still verifiable, no longer naming her
+ERASED_HOLDER = "Datos de la titular eliminados a su pedido"
 
 
 def withdraw_sensitive_consent(session: Session, principal: Principal) -> ConsentWithdrawOut:
@@ -171,6 +174,9 @@ def erase(session: Session, principal: Principal, participant_id: int, reason: s
     participant.ethnicity = participant.languages = None
     user.email, user.password_hash, user.active = None, None, False
     user.full_name = participant.full_name
+    # her certificates stay verifiable (status, country, modules, dates): whoever holds the PDF has the name
+    for certificate in session.scalars(select(Certificate).where(Certificate.participant_id == participant.id)):
+        certificate.holder_name = ERASED_HOLDER
     auth_repository.revoke_tokens(session, user.id)
     auth_repository.retire_activation_codes(session, user.id)
 

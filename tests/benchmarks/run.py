@@ -7,13 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import bench_applications, bench_imports, bench_offline, bench_progress
+from tests.benchmarks import bench_applications, bench_imports, bench_offline, bench_progress, bench_reports
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "applications": bench_applications.run,
     "progress": bench_progress.run,
     "offline": bench_offline.run,
     "imports": bench_imports.run,
+    "reports": bench_reports.run,
 }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import AuditEntry
+from app.privacy.notice import CURRENT_NOTICE_VERSION
 from tests.factories import Factory
 
 API = "/api/v1/reports/countries"
@@ -72,9 +73,15 @@ def test_xlsx_typed_cells_frozen_header_no_formula(client: TestClient, factory: 
 def test_no_woman_of_another_country_in_any_answer(client: TestClient, factory: Factory,
                                                    women: dict[str, Any]) -> None:
     peru, chile = factory.coordinator("PE"), factory.coordinator("CL")
-    for path in ("", "/participants.csv", "/participants.xlsx"):
-        assert client.get(f"{API}/PE{path}", headers=chile.headers).status_code == 404
-        assert client.get(f"{API}/CL{path}", headers=peru.headers).status_code == 404
+    for path in ("", "/participants.csv", "/participants.xlsx", "/participants.csv?sep=;"):
+        for refused in (client.get(f"{API}/PE{path}", headers=chile.headers),
+                        client.get(f"{API}/CL{path}", headers=peru.headers)):
+            assert refused.status_code == 404
+            assert refused.json()["error"] == "not_found"
+            # the same answer as for a country that does not exist: nothing about who is there
+            assert refused.json() == client.get(f"{API}/XX{path}", headers=peru.headers).json()
+            assert not any(name in refused.text for name in ("Violeta", "Parra", "María", "Huamán", "Quispe"))
+        path = path.split("?")[0]
         answer = client.get(f"{API}/PE{path}", headers=peru.headers)
         assert answer.status_code == 200
         content = answer.content
@@ -96,3 +103,19 @@ def test_exports_are_audited(client: TestClient, factory: Factory, sessions: ses
     assert [e.data["format"] for e in entries] == ["csv", "xlsx"]
     assert women["formula"].participant_id in entries[0].data["participants"]
     assert women["chilean"].participant_id not in entries[0].data["participants"]
+
+
+def test_no_sensitive_data_in_the_exports(client: TestClient, factory: Factory) -> None:
+    """Ethnicity and languages leave only as the report's suppressed counts, never in a list of women."""
+    consent = {"accepted": True, "version": CURRENT_NOTICE_VERSION, "sensitive_data": True}
+    factory.participant("PE", first_name="Rosa", ethnicity="Asháninka", languages=["asháninka"], consent=consent)
+    coordinator = factory.coordinator("PE")
+    csv_rows = rows_of_csv(client.get(f"{API}/PE/participants.csv", headers=coordinator.headers).content)
+    sheet = load_workbook(io.BytesIO(client.get(f"{API}/PE/participants.xlsx",
+                                                headers=coordinator.headers).content)).active
+    xlsx_rows = [[str(c.value) for c in r] for r in sheet.iter_rows()]
+    for rows in (csv_rows, xlsx_rows):
+        assert any("Rosa" in row for row in rows)
+        assert "Asháninka".lower() not in repr(rows).lower()
+    report = client.get(f"{API}/PE", headers=coordinator.headers).json()
+    assert {"value": "Asháninka", "count": "<5"} in report["sensitive"]["ethnicity"]

@@ -3,18 +3,27 @@ suppressed counts, and a number of statements that does not grow with the cohort
 
 import statistics
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.base import utcnow
-from app.models import AuditEntry, Enrolment, LessonProgress, ModuleCompletion, Participant
+from app.models import (
+    AuditEntry,
+    Certificate,
+    Enrolment,
+    LessonProgress,
+    ModuleCompletion,
+    Participant,
+    ProgressEvent,
+)
 from app.privacy.notice import CURRENT_NOTICE_VERSION
 from app.reporting.service import suppress
+from tests.certificates.conftest import complete_programme
 from tests.factories import Actor, Factory
 from tests.progress.conftest import Catalogue, enrolled_since
 from tests.reporting.conftest import send
@@ -29,6 +38,14 @@ def report(client: TestClient, actor: Actor, code: str = "PE") -> dict[str, Any]
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def certify(client: TestClient, admin: Actor, participant_id: int, **extra: Any) -> int:
+    response = client.post(f"{API}/certificates", json={"participant_id": participant_id, **extra},
+                           headers=admin.headers)
+    assert response.status_code == 201, response.text
+    certificate_id: int = response.json()["id"]
+    return certificate_id
 
 
 def set_capacity(client: TestClient, admin: Actor, code: str, capacity: int) -> None:
@@ -82,8 +99,8 @@ def test_the_numbers_are_those_of_the_rows(client: TestClient, factory: Factory,
         statuses = Counter(e.status.value for e in enrolments)
         assert body["statuses"] == {
             "applied": len(enrolments), "enrolled": statuses["enrolled"], "waitlisted": statuses["waitlisted"],
-            "withdrawn": statuses["withdrawn"], "completed": statuses["completed"], "certified": 0,
-            "certificates_tracked": False,
+            "withdrawn": statuses["withdrawn"], "completed": statuses["completed"],
+            "certified": certified_from_rows(session, "PE"),
         }
         regions: dict[str, Counter[str]] = {}
         for e in enrolments:
@@ -115,7 +132,59 @@ def test_the_numbers_are_those_of_the_rows(client: TestClient, factory: Factory,
     assert len(weeks) == 12
     assert all(date.fromisoformat(w["week_start"]).weekday() == 0 for w in weeks)
     assert sum(w["events"] for w in weeks) == 8  # all of them within the twelve weeks
+    # each week recomputed from the event rows: events and distinct women of the country, Monday to Sunday UTC
+    with sessions() as session:
+        peruvians = set(session.scalars(select(Participant.id).where(Participant.country_code == "PE")))
+        rows = [(e.participant_id, e.effective_at) for e in session.scalars(select(ProgressEvent))
+                if e.participant_id in peruvians]
+    for week in weeks:
+        start = date.fromisoformat(week["week_start"])
+        inside = [pid for pid, at in rows if start <= at.astimezone(UTC).date() < start + timedelta(days=7)]
+        assert (week["events"], week["active_participants"]) == (len(inside), len(set(inside))), week
+    assert len({w["week_start"] for w in weeks if w["events"]}) >= 2  # the events span weeks
     assert "Violeta" not in str(body)
+
+
+def certified_from_rows(session: Session, code: str) -> int:
+    """Women of the country with a completed enrolment and an issued (not revoked, not superseded) certificate."""
+    completed = {e.participant_id for e in session.scalars(select(Enrolment).where(Enrolment.country_code == code))
+                 if e.status.value == "completed"}
+    return len({c.participant_id for c in session.scalars(select(Certificate))
+                if c.status.value == "issued" and c.participant_id in completed})
+
+
+def test_certified_counts_valid_certificates_of_the_completed(
+        client: TestClient, factory: Factory, sessions: sessionmaker[Session], catalogue: Catalogue) -> None:
+    admin, coordinator = factory.admin(), factory.coordinator("PE")
+    valid, revoked, reissued, uncertified = (factory.participant("PE") for _ in range(4))
+    on_paper = factory.participant("PE")  # not complete here: certified by override
+    chilean = factory.participant("CL")
+    for woman in (valid, revoked, reissued, uncertified, chilean):
+        complete_programme(client, woman, catalogue)
+    assert report(client, coordinator)["statuses"]["certified"] == 0
+
+    ids = {}
+    for woman in (valid, revoked, reissued, chilean):
+        ids[woman.participant_id] = certify(client, admin, woman.participant_id)
+    certify(client, admin, on_paper.participant_id, override_reason="Avance registrado en papel")
+    statuses = report(client, coordinator)["statuses"]
+    assert (statuses["completed"], statuses["certified"]) == (4, 3)  # the override is not a completed one
+
+    response = client.post(f"{API}/certificates/{ids[revoked.participant_id]}/revoke",
+                           json={"reason": "error_de_emision"}, headers=admin.headers)
+    assert response.status_code == 200, response.text
+    response = client.post(f"{API}/certificates/{ids[reissued.participant_id]}/reissue",
+                           json={"reason": "Corrección del nombre"}, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    statuses = report(client, coordinator)["statuses"]
+    # revoked: no longer certified; reissued: the old one superseded, the new one valid, she is counted once
+    assert (statuses["completed"], statuses["certified"]) == (4, 2)
+    with sessions() as session:
+        assert statuses["certified"] == certified_from_rows(session, "PE")
+        assert session.scalar(select(func.count()).select_from(Certificate).where(
+            Certificate.participant_id == reissued.participant_id)) == 2
+    assert report(client, factory.coordinator("CL"), "CL")["statuses"]["certified"] == 1
+    assert statuses["certified"] <= statuses["completed"]
 
 
 def test_who_needs_attention_and_why(client: TestClient, factory: Factory, sessions: sessionmaker[Session],
@@ -215,23 +284,32 @@ def count_statements(engine: Engine, call: Any) -> int:
 
 def test_statements_do_not_grow_with_participants(client: TestClient, factory: Factory, engine: Engine,
                                                   sessions: sessionmaker[Session], catalogue: Catalogue) -> None:
+    """The report and both exports with 5 women, then with 50 (and ten times the events): the same statements."""
     coordinator = factory.coordinator("PE")
+    set_capacity(client, factory.admin(), "PE", 100)
 
     def add(n: int) -> None:
-        for _ in range(n):
-            woman = factory.participant("PE")
-            send(client, woman, ("lesson_viewed", "saberes", "valor", {"seconds": 60}, 0),
-                 ("quiz_submitted", "saberes", "oficios", {"answers": OFICIOS_WRONG}, 0))
+        for i in range(n):
+            woman = factory.participant("PE", region="Cajamarca" if i % 2 else "Huancavelica")
+            send(client, woman, ("lesson_viewed", "saberes", "valor", {"seconds": 60}, i % 20),
+                 ("lesson_completed", "saberes", "valor", {}, i % 20),
+                 ("quiz_submitted", "saberes", "oficios", {"answers": OFICIOS_WRONG}, i % 30))
         with sessions() as session, session.begin():  # some promoted, so that every branch runs
             session.execute(update(Enrolment).where(Enrolment.country_code == "PE").values(promoted_at=utcnow()))
 
+    paths = ["", "/participants.csv", "/participants.xlsx"]
+
+    def counts() -> list[int]:
+        return [count_statements(engine, lambda p=p: client.get(f"{API}/reports/countries/PE{p}",
+                                                                headers=coordinator.headers)) for p in paths]
+
     add(5)
     report(client, coordinator)  # warms the per-process cache of module shapes
-    paths = ["", "/participants.csv", "/participants.xlsx"]
-    small = [count_statements(engine, lambda p=p: client.get(f"{API}/reports/countries/PE{p}",
-                                                               headers=coordinator.headers)) for p in paths]
-    add(15)
-    large = [count_statements(engine, lambda p=p: client.get(f"{API}/reports/countries/PE{p}",
-                                                               headers=coordinator.headers)) for p in paths]
+    small = counts()
+    add(45)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Participant).where(
+            Participant.country_code == "PE")) == 50
+    large = counts()
     assert small == large
     assert max(large) < 25

@@ -8,7 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import AuditEntry, ConsentRecord, Country, Enrolment, Participant
 from app.privacy.notice import CURRENT_NOTICE_VERSION
+from tests.certificates.conftest import complete_programme
 from tests.factories import Factory
+from tests.progress.conftest import Catalogue, catalogue
+
+__all__ = ["catalogue"]  # a fixture: the small programme a woman completes
 
 API = "/api/v1"
 
@@ -20,8 +24,14 @@ def sensitive(**overrides: Any) -> dict[str, Any]:
 def test_withdrawing_consent_erases_sensitive_data_at_once(client: TestClient, factory: Factory,
                                                            sessions: sessionmaker[Session]) -> None:
     woman = factory.participant("PE", **sensitive(ethnicity="Quechua", languages=["quechua"]))
-    assert client.post(f"{API}/me/consent/withdraw", json={"sensitive_data": False},
-                       headers=woman.headers).status_code == 422
+    refused = client.post(f"{API}/me/consent/withdraw", json={"sensitive_data": False}, headers=woman.headers)
+    assert refused.status_code == 422
+    assert refused.json()["detail"]  # a sentence, in Spanish
+    with sessions() as session:  # nothing erased by a request that was refused
+        assert session.get_one(Participant, woman.participant_id).ethnicity == "Quechua"
+    admin = factory.admin()
+    before = client.get(f"{API}/reports/countries/PE", headers=admin.headers).json()["sensitive"]
+    assert {"value": "Quechua", "count": "<5"} in before["ethnicity"]
     response = client.post(f"{API}/me/consent/withdraw", json={"sensitive_data": True}, headers=woman.headers)
     assert response.status_code == 200, response.text
     assert response.json() == {"sensitive_data": False, "erased": ["ethnicity", "languages"]}
@@ -34,6 +44,10 @@ def test_withdrawing_consent_erases_sensitive_data_at_once(client: TestClient, f
     data = client.get(f"{API}/me/data", headers=woman.headers).json()
     assert [c["sensitive_data"] for c in data["consents"]] == [True, False]
     assert data["record"]["ethnicity"] is None
+    # the aggregates no longer count her as Quechua
+    after = client.get(f"{API}/reports/countries/PE", headers=admin.headers).json()["sensitive"]
+    assert "Quechua" not in [c["value"] for c in after["ethnicity"]]
+    assert "quechua" not in [c["value"] for c in after["languages"]]
 
 
 def test_my_data_holds_everything_and_who_viewed_it(client: TestClient, factory: Factory) -> None:
@@ -100,3 +114,40 @@ def test_erasure(client: TestClient, factory: Factory, sessions: sessionmaker[Se
     assert audit["total"] == 1
     assert client.get(f"{API}/audit", params={"country": "CL", "action": "participant.erased"},
                       headers=admin.headers).json()["total"] == 0
+
+
+def test_after_erasure_her_certificate_still_verifies_without_naming_her(
+        client: TestClient, factory: Factory, sessions: sessionmaker[Session], catalogue: Catalogue) -> None:
+    admin = factory.admin()
+    woman = factory.participant("PE", first_name="Sabina", last_name="Ccori Mamani")
+    complete_programme(client, woman, catalogue)
+    issued = client.post(f"{API}/certificates", json={"participant_id": woman.participant_id},
+                         headers=admin.headers)
+    assert issued.status_code == 201, issued.text
+    code = issued.json()["code"]
+    before = client.get(f"{API}/verify/{code}").json()
+    assert before["holder_name"] == "Sabina Ccori Mamani"
+
+    response = client.post(f"{API}/participants/{woman.participant_id}/erase",
+                           json={"reason": "Solicitud de la titular"}, headers=admin.headers)
+    assert response.status_code == 200, response.text
+    assert client.get(f"{API}/me/data", headers=woman.headers).status_code == 401  # her sessions ended
+
+    after = client.get(f"{API}/verify/{code}")
+    assert after.status_code == 200, after.text
+    body = after.json()
+    # still a valid certificate of the programme, for whoever holds the PDF; her name is no longer given out
+    assert (body["status"], body["country"], body["issued_at"]) == ("valid", "PE", before["issued_at"])
+    assert body["modules"] == before["modules"]
+    assert "eliminados" in body["holder_name"]
+    page = client.get(f"/verificar/{code}")
+    assert page.status_code == 200
+    for answer in (after.text, page.text):
+        assert "Sabina" not in answer
+        assert "Ccori" not in answer
+    assert "eliminados" in page.text
+    # the report still counts her: aggregates survive
+    statuses = client.get(f"{API}/reports/countries/PE", headers=admin.headers).json()["statuses"]
+    assert (statuses["completed"], statuses["certified"]) == (1, 1)
+    with sessions() as session:
+        assert "Sabina" not in session.get_one(Participant, woman.participant_id).full_name
