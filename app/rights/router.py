@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from app.auth.dependencies import CurrentUser, RequireAdmin
+from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.pagination import MAX_ID
@@ -18,14 +19,14 @@ def withdraw_consent(session: SessionDep, principal: CurrentUser, body: ConsentW
 
 
 @router.get("/me/data", response_model=MyData, responses=error_responses(401))
-def my_data(session: SessionDep, principal: CurrentUser) -> MyData:
+def my_data(session: SessionDep, settings: SettingsDep, principal: CurrentUser) -> MyData:
     """Everything held about the caller (right of access), including who on staff viewed her record."""
-    return service.my_data(session, principal)
+    return service.my_data(session, settings, principal)
 
 
 @router.patch("/me", response_model=MyData, responses=error_responses(400, 401, 422))
-def update_me(session: SessionDep, principal: CurrentUser, body: MeUpdate) -> MyData:
-    return service.update_me(session, principal, body)
+def update_me(session: SessionDep, settings: SettingsDep, principal: CurrentUser, body: MeUpdate) -> MyData:
+    return service.update_me(session, settings, principal, body)
 
 
 @router.post("/participants/{participant_id}/erase", response_model=EraseOut,

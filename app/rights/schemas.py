@@ -3,6 +3,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.certificates.schemas import MyCertificateOut
 from app.core.validation import Reason, non_blank
 from app.models import EnrolmentStatus, Role
 
@@ -137,4 +138,5 @@ class MyData(BaseModel):
     enrolments: list[EnrolmentData]
     consents: list[ConsentData]
     progress_events: list[EventData]
+    certificates: list[MyCertificateOut]
     viewed_by: list[ViewData]

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.auth import repository as auth_repository
 from app.auth.dependencies import Principal
+from app.certificates import service as certificates_service
+from app.core.config import Settings
 from app.core.errors import InvalidInput
 from app.enrolment import repository as enrolment_repository
 from app.enrolment import service as enrolment_service
@@ -67,13 +69,14 @@ def _names_her(entry: AuditEntry, participant_id: int) -> bool:
         isinstance(entry.data.get(key), list) and participant_id in entry.data[key]) for key in VIEW_KEYS)
 
 
-def my_data(session: Session, principal: Principal) -> MyData:
+def my_data(session: Session, settings: Settings, principal: Principal) -> MyData:
     user = session.get_one(User, principal.user_id)
     account = AccountData(id=user.id, username=user.username, role=user.role, email=user.email,
                           participant_code=user.participant_code, full_name=user.full_name, locale=user.locale,
                           country=user.country_code, created_at=user.created_at)
     if principal.participant_id is None:
-        return MyData(account=account, record=None, enrolments=[], consents=[], progress_events=[], viewed_by=[])
+        return MyData(account=account, record=None, enrolments=[], consents=[], progress_events=[], certificates=[],
+                      viewed_by=[])
     pid = principal.participant_id
     participant = session.get_one(Participant, pid)
     enrolments = session.scalars(select(Enrolment).where(Enrolment.participant_id == pid).order_by(Enrolment.id))
@@ -92,6 +95,7 @@ def my_data(session: Session, principal: Principal) -> MyData:
         enrolments=[EnrolmentData.model_validate(e) for e in enrolments],
         consents=[ConsentData.model_validate(c) for c in consents],
         progress_events=[EventData.model_validate(e) for e in events],
+        certificates=certificates_service.mine(session, settings, pid),
         viewed_by=[ViewData(at=entry.at, action=entry.action, viewer_id=entry.actor_id,
                             viewer_name=viewer.full_name if viewer else None,
                             viewer_role=viewer.role if viewer else None)
@@ -110,7 +114,7 @@ def _phone(value: str, country: str | None) -> str:
     return compact
 
 
-def update_me(session: Session, principal: Principal, body: MeUpdate) -> MyData:
+def update_me(session: Session, settings: Settings, principal: Principal, body: MeUpdate) -> MyData:
     """Rectification: her names, phone and language. Staff correct their own name and language."""
     user = session.get_one(User, principal.user_id)
     changed = sorted(body.model_fields_set)
@@ -133,7 +137,7 @@ def update_me(session: Session, principal: Principal, body: MeUpdate) -> MyData:
     audit.record(session, principal, "account.rectified", "user", user.id, country=user.country_code,
                  fields=changed)
     session.flush()
-    return my_data(session, principal)
+    return my_data(session, settings, principal)
 
 
 def _scrub(value: Any, needles: list[str]) -> Any:

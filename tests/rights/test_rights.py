@@ -151,3 +151,19 @@ def test_after_erasure_her_certificate_still_verifies_without_naming_her(
     assert (statuses["completed"], statuses["certified"]) == (1, 1)
     with sessions() as session:
         assert "Sabina" not in session.get_one(Participant, woman.participant_id).full_name
+
+
+def test_my_data_lists_her_certificates_with_their_status(
+        client: TestClient, factory: Factory, catalogue: Catalogue) -> None:
+    admin = factory.admin()
+    woman = factory.participant("PE")
+    assert client.get(f"{API}/me/data", headers=woman.headers).json()["certificates"] == []
+    complete_programme(client, woman, catalogue)
+    issued = client.post(f"{API}/certificates", json={"participant_id": woman.participant_id},
+                         headers=admin.headers).json()
+    revoked = client.post(f"{API}/certificates/{issued['id']}/revoke", json={"reason": "error_de_emision"},
+                          headers=admin.headers)
+    assert revoked.status_code == 200, revoked.text
+    certificates = client.get(f"{API}/me/data", headers=woman.headers).json()["certificates"]
+    assert [(c["id"], c["code"], c["status"], c["verify_url"]) for c in certificates] == [
+        (issued["id"], issued["code"], "revoked", issued["verify_url"])]
