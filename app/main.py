@@ -22,6 +22,8 @@ from app.core.errors import ServiceUnavailable, error_responses, install_error_h
 from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
+from app.dashboard.pages import install_page_errors
+from app.dashboard.router import router as dashboard_router
 from app.enrolment.router import router as enrolment_router
 from app.jobs.queue import InProcessRunner
 from app.jobs.router import router as jobs_router
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = (InProcessRunner(app.state.sessionmaker, settings, app.state.storage)
                             if settings.job_queue == "in_process" else None)
     install_error_handlers(app)
+    install_page_errors(app)  # after the API's: it hands them every error outside /coordinacion
     app.add_middleware(Utf8QueryStringMiddleware)
     app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
     app.add_middleware(RequestIdMiddleware)
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health)
     app.include_router(certificate_pages)
     app.include_router(reader_router)
+    app.include_router(dashboard_router)
     install_openapi(app, optional_login=optional_principal, login=current_principal)
     install_docs(app)
     return app
