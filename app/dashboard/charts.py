@@ -7,6 +7,7 @@ WIDTH = 300  # viewBox units; the SVG scales to the phone's width
 BAR = 14
 ROW = 40  # a label above each bar: long region names fit at 320 px
 LABEL_Y = 14
+LABEL_CHARS = 38  # what fits on one line of 12 px text in the viewBox; the table next to it has the whole name
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Bar:
     @property
     def bar_y(self) -> int:
         return self.y + LABEL_Y + 6
+
+    @property
+    def short_label(self) -> str:
+        return self.label if len(self.label) <= LABEL_CHARS else self.label[:LABEL_CHARS - 1].rstrip() + "…"
 
     @property
     def text(self) -> str:
