@@ -24,6 +24,7 @@ from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
 from app.dashboard.pages import install_page_errors
 from app.dashboard.router import router as dashboard_router
+from app.dashboard.session import LOGIN_PATH as DASHBOARD_LOGIN_PATH
 from app.enrolment.router import router as enrolment_router
 from app.jobs.queue import InProcessRunner
 from app.jobs.router import router as jobs_router
@@ -64,11 +65,12 @@ def readyz(factory: SessionFactoryDep) -> dict[str, str]:
 def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
     """The quotas of the throttled routes, as ``RateLimit-Policy`` values (q: attempts, w: window in seconds)."""
     window = settings.throttle_window_minutes * 60
+    login = (f'"account";q={settings.login_failures_per_account};w={window}, '
+             f'"account_total";q={settings.login_failures_per_account_total};w={window}, '
+             f'"address";q={settings.login_failures_per_address};w={window}')
     return {
-        ("POST", f"{API_PREFIX}/auth/token"): (
-            f'"account";q={settings.login_failures_per_account};w={window}, '
-            f'"account_total";q={settings.login_failures_per_account_total};w={window}, '
-            f'"address";q={settings.login_failures_per_address};w={window}'),
+        ("POST", f"{API_PREFIX}/auth/token"): login,
+        ("POST", DASHBOARD_LOGIN_PATH): login,  # the dashboard's login counts the same attempts
         ("POST", f"{API_PREFIX}/auth/activate"): f'"address";q={settings.activation_failures_per_address};w={window}',
         ("POST", f"{API_PREFIX}/applications"): f'"address";q={settings.application_rate_limit};w=3600',
     }

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import service as auth_service
 from app.auth.dependencies import ClientAddress
-from app.core.config import SettingsDep
+from app.core.config import Settings, SettingsDep
 from app.core.db import SessionDep, SessionFactoryDep
-from app.core.errors import InvalidCredentials, Throttled
+from app.core.errors import InvalidCredentials, NotFound, Throttled
 from app.core.pagination import MAX_ID
 from app.dashboard import views
 from app.dashboard.pages import PAGE_HEADERS, SECURITY_HEADERS, error_page, render
@@ -49,12 +49,12 @@ LOGIN_FORM_MINUTES = 60
 @router.get(f"{PREFIX}/static/{{name}}")
 def static_file(name: str) -> Response:
     if name not in STATIC:
-        return Response(status_code=404, headers=SECURITY_HEADERS)
+        raise NotFound()
     return Response(_STATIC_BYTES[name], media_type=STATIC[name],
                     headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"})
 
 
-def _login_form(request: Request, settings: SettingsDep, next_path: str, *, error: str | None = None,
+def _login_form(request: Request, settings: Settings, next_path: str, *, error: str | None = None,
                 username: str = "", status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     token = new_login_csrf()
     response = render(request, "login.html.j2", {"next": next_path, "error": error, "username": username},

@@ -172,6 +172,8 @@ def test_login_is_throttled_as_the_apis(client: TestClient, factory: Factory, se
     assert response.status_code == 429  # type: ignore[attr-defined]
     assert "Demasiados intentos. Intente de nuevo en 15 minutos." in response.text  # type: ignore[attr-defined]
     assert int(response.headers["retry-after"]) > 0  # type: ignore[attr-defined]
+    policy = response.headers["ratelimit-policy"]  # type: ignore[attr-defined]
+    assert f'"account";q={settings.login_failures_per_account};w=900' in policy
     assert COOKIE not in set_cookies(response)
     api = client.post(f"{API}/auth/token", data={"username": coordinator.username, "password": PASSWORD})
     assert api.status_code == 429
