@@ -149,7 +149,8 @@ def test_the_figures_on_the_page_are_the_reports(client: TestClient, factory: Fa
     factory.participant("PE", first_name="Lucía", last_name="En Espera")  # Peru is full: waitlisted
     report = client.get(f"{API}/reports/countries/PE", headers=cohorts.admin.headers).json()
     country = next(c for c in client.get(f"{API}/countries").json() if c["code"] == "PE")
-    shown = figures(client.get("/coordinacion/PE", headers=cookie(cohorts.coordinator_pe)).text)
+    html = client.get("/coordinacion/PE", headers=cookie(cohorts.coordinator_pe)).text
+    shown = figures(html)
     s = report["statuses"]
     assert shown["capacity"] == country["capacity"]
     assert shown["occupied"] == country["enrolled"]
@@ -163,6 +164,12 @@ def test_the_figures_on_the_page_are_the_reports(client: TestClient, factory: Fa
         assert shown[f"region-{region['region']}-enrolled"] == region["enrolled"]
     for module in report["modules"]:
         assert shown[f"module-{module['slug']}-started"] == module["started"]
+    # the charts say the same in words (their <desc>, read by a screen reader) as the tables
+    region_chart = html.split('<desc id="regiones-desc">', 1)[1].split("</desc>", 1)[0]
+    for region in report["regions"]:
+        seated = region["enrolled"] + region["completed"]
+        assert f"{region['region']}: {region['completed']} de {seated}" in region_chart
+    assert html.count('<svg role="img" aria-labelledby=') == 2
 
 
 def test_who_needs_attention_with_tap_to_call_and_whatsapp_links(client: TestClient, factory: Factory,
