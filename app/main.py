@@ -22,6 +22,9 @@ from app.core.errors import ServiceUnavailable, error_responses, install_error_h
 from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
+from app.dashboard.pages import install_page_errors
+from app.dashboard.router import router as dashboard_router
+from app.dashboard.session import LOGIN_PATH as DASHBOARD_LOGIN_PATH
 from app.enrolment import imports
 from app.enrolment.router import router as enrolment_router
 from app.jobs.queue import InProcessRunner
@@ -63,11 +66,12 @@ def readyz(factory: SessionFactoryDep) -> dict[str, str]:
 def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
     """The quotas of the throttled routes, as ``RateLimit-Policy`` values (q: attempts, w: window in seconds)."""
     window = settings.throttle_window_minutes * 60
+    login = (f'"account";q={settings.login_failures_per_account};w={window}, '
+             f'"account_total";q={settings.login_failures_per_account_total};w={window}, '
+             f'"address";q={settings.login_failures_per_address};w={window}')
     return {
-        ("POST", f"{API_PREFIX}/auth/token"): (
-            f'"account";q={settings.login_failures_per_account};w={window}, '
-            f'"account_total";q={settings.login_failures_per_account_total};w={window}, '
-            f'"address";q={settings.login_failures_per_address};w={window}'),
+        ("POST", f"{API_PREFIX}/auth/token"): login,
+        ("POST", DASHBOARD_LOGIN_PATH): login,  # the dashboard's login counts the same attempts
         ("POST", f"{API_PREFIX}/auth/activate"): f'"address";q={settings.activation_failures_per_address};w={window}',
         ("POST", f"{API_PREFIX}/applications"): f'"address";q={settings.application_rate_limit};w=3600',
         ("POST", f"{API_PREFIX}/applications/import"): f'"user";q={imports.IMPORTS_PER_HOUR};w=3600',
@@ -105,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = (InProcessRunner(app.state.sessionmaker, settings, app.state.storage)
                             if settings.job_queue == "in_process" else None)
     install_error_handlers(app)
+    install_page_errors(app)  # after the API's: it hands them every error outside /coordinacion
     app.add_middleware(Utf8QueryStringMiddleware)
     app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
     app.add_middleware(RequestIdMiddleware)
@@ -129,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health)
     app.include_router(certificate_pages)
     app.include_router(reader_router)
+    app.include_router(dashboard_router)
     install_openapi(app, optional_login=optional_principal, login=current_principal)
     install_docs(app)
     return app

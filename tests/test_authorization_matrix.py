@@ -31,6 +31,7 @@ from app.certificates.render import CertificateContent, render_pdf
 from app.content.service import load_modules
 from app.content.spec import LessonSpec, MediaSpec, ModuleSpec
 from app.core.config import Settings
+from app.dashboard.session import COOKIE, LOGIN_COOKIE, session_csrf
 from app.models import Role
 from app.offline.service import build_packages
 from app.storage import Storage
@@ -75,6 +76,8 @@ Builder = Callable[[World, str], dict[str, Any]]
 class Spec:
     request: Builder
     expected: dict[str, int]
+    # a dashboard page (/coordinacion): the caller's session is its cookie, errors are HTML pages
+    page: bool = False
 
 
 def statuses(anonymous: int, participant_self: int, participant_other: int, coordinator_same: int,
@@ -104,6 +107,34 @@ def scoped(status: int) -> dict[str, int]:
 def staff_of_peru(status: int) -> dict[str, int]:
     """Peru's staff and admins; participants are refused, Chile's coordinator is told it does not exist."""
     return statuses(401, 403, 403, status, 404, status)
+
+
+def dashboard(status: int) -> dict[str, int]:
+    """A dashboard page of Peru: logged out, to the login page; participants refused; Chile's coordinator is told
+    it does not exist."""
+    return statuses(303, 403, 403, status, 404, status)
+
+
+def page(url: str) -> Builder:
+    return lambda _world, _role: {"url": url, "follow_redirects": False}
+
+
+def page_form(url: str, **data: str) -> Builder:
+    """A dashboard form as its page sends it: from this site, with the caller's session token."""
+    def build(world: World, role: str) -> dict[str, Any]:
+        token = "" if role == "anonymous" else session_csrf(world.client.app.state.settings,  # type: ignore[attr-defined]
+                                                              getattr(world, role).token)
+        return {"url": url, "follow_redirects": False, "data": {**data, "csrf": token},
+                "headers": {"Origin": "http://testserver"}}
+    return build
+
+
+def dashboard_login(world: World, role: str) -> dict[str, Any]:
+    """Each caller logs in with her own password (nobody with a name that does not exist)."""
+    username = "nadie@example.org" if role == "anonymous" else getattr(world, role).username
+    return {"url": "/coordinacion/entrar", "follow_redirects": False, "cookies": {LOGIN_COOKIE: "t" * 32},
+            "data": {"username": username, "password": PASSWORD, "csrf": "t" * 32},
+            "headers": {"Origin": "http://testserver"}}
 
 
 def bare(url: str) -> Builder:
@@ -309,6 +340,27 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/aprender/sw.js"): Spec(bare("/aprender/sw.js"), everyone(200)),
     ("GET", "/aprender/{name}"): Spec(bare("/aprender/app.js"), everyone(200)),
     ("GET", "/readyz"): Spec(bare("/readyz"), everyone(200)),
+    # the coordinators' dashboard: pages under a cookie session (the caller's token), Peru's asked for by everyone
+    ("GET", "/coordinacion/static/{name}"): Spec(page("/coordinacion/static/panel.css"), everyone(200), page=True),
+    ("GET", "/coordinacion/entrar"): Spec(page("/coordinacion/entrar"), statuses(200, 200, 200, 303, 303, 303),
+                                          page=True),
+    ("POST", "/coordinacion/entrar"): Spec(dashboard_login, statuses(401, 403, 403, 303, 303, 303), page=True),
+    ("POST", "/coordinacion/salir"): Spec(page_form("/coordinacion/salir"), everyone(303), page=True),
+    ("GET", "/coordinacion"): Spec(page("/coordinacion"), statuses(303, 403, 403, 303, 303, 200), page=True),
+    ("GET", "/coordinacion/{code}"): Spec(page("/coordinacion/PE"), dashboard(200), page=True),
+    ("GET", "/coordinacion/{code}/participantes"): Spec(page("/coordinacion/PE/participantes"), dashboard(200),
+                                                        page=True),
+    ("GET", "/coordinacion/{code}/participantes/{participant_id}"): Spec(
+        lambda w, r: page(f"/coordinacion/PE/participantes/{w.participant_self.participant_id}")(w, r),
+        dashboard(200), page=True),
+    ("GET", "/coordinacion/{code}/participantes.csv"): Spec(page("/coordinacion/PE/participantes.csv"),
+                                                            dashboard(200), page=True),
+    ("GET", "/coordinacion/{code}/participantes.xlsx"): Spec(page("/coordinacion/PE/participantes.xlsx"),
+                                                             dashboard(200), page=True),
+    # participant_self was never on the waitlist: staff who may act get the API's 409 "not promoted"
+    ("POST", "/coordinacion/{code}/inscripciones/{enrolment_id}/avisada"): Spec(
+        lambda w, r: page_form(f"/coordinacion/PE/inscripciones/{w.participant_self.enrolment_id}/avisada")(w, r),
+        statuses(303, 403, 403, 409, 404, 409), page=True),
 }
 
 CASES = [(method, path, role) for (method, path) in MATRIX for role in ROLES]
@@ -364,11 +416,22 @@ def test_authorization(world: World, method: str, path: str, role: str) -> None:
     # a mistyped url would answer 404 for the wrong reason
     assert path_pattern(path).fullmatch(kwargs["url"]), (kwargs["url"], path)
 
-    response = world.client.request(method, headers=world.headers(role), **kwargs)
+    if spec.page:
+        cookies = {**kwargs.pop("cookies", {}), **({} if role == "anonymous" else {COOKIE: getattr(world, role).token})}
+        headers = {**kwargs.pop("headers", {}), "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    else:
+        headers = world.headers(role)
+    response = world.client.request(method, headers=headers, **kwargs)
 
     expected = spec.expected[role]
     assert response.status_code == expected, f"{role} {method} {kwargs['url']}: {response.text}"
-    if expected >= 400:
+    if spec.page:
+        if expected == 303:
+            assert response.headers["location"].startswith("/coordinacion")
+        if expected >= 400:  # a page in Spanish, not the API's JSON
+            assert response.headers["content-type"].startswith("text/html")
+            assert 'lang="es"' in response.text
+    elif expected >= 400:
         body = response.json()
         assert {"error", "detail"} <= body.keys(), body
         if expected == 401:

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.base import utcnow
 from app.core.db import SessionFactoryDep, short_session
@@ -35,6 +36,15 @@ def optional_principal(
 ) -> Principal | None:
     if not token:
         return None
+    principal = principal_for_token(factory, token)
+    if principal is None:
+        raise NotAuthenticated()
+    return principal
+
+
+def principal_for_token(factory: sessionmaker[Session], token: str) -> Principal | None:
+    """Who holds ``token`` now (a bearer token, or the dashboard's cookie, which holds the same kind of token):
+    None when it is unknown, expired, revoked, or its account deactivated."""
     # a short transaction of its own, so that authenticating never holds the request's write lock
     with short_session(factory) as session:
         holds_seat = exists().where(
@@ -53,7 +63,7 @@ def optional_principal(
             )
         ).one_or_none()
     if row is None:
-        raise NotAuthenticated()
+        return None
     token_id, user_id, role, country, participant_id, may_study = row
     return Principal(user_id=user_id, role=role, country=country, participant_id=participant_id,
                      token_id=token_id, may_study=bool(may_study))

@@ -1,5 +1,5 @@
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +31,17 @@ from app.models import (
     Participant,
     User,
 )
+
+
+def mark_notified(session: Session, enrolment: Enrolment, at: datetime) -> bool:
+    """Set the time she was told, only if nobody has yet: of two taps at once, one writes and the other finds
+    it done (a read-then-write would let both write, and audit, on PostgreSQL)."""
+    result = session.execute(
+        update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.notified_at.is_(None)).values(notified_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(enrolment)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def lock_country(session: Session, code: str) -> Country:

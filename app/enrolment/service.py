@@ -463,8 +463,7 @@ def mark_notified(session: Session, principal: Principal, enrolment_id: int) -> 
         raise NotFound()  # a participant cannot mark herself; to her, staff's marks do not exist
     if enrolment.promoted_at is None or enrolment.status is not EnrolmentStatus.ENROLLED:
         raise Conflict("not_promoted")
-    if enrolment.notified_at is None:
-        enrolment.notified_at = utcnow()
+    if enrolment.notified_at is None and repository.mark_notified(session, enrolment, utcnow()):
         audit.record(session, principal, "enrolment.notified", "enrolment", enrolment.id,
                      country=enrolment.country_code)
         session.flush()
