@@ -25,6 +25,24 @@ from app.storage import Storage
 from tests.factories import Factory
 
 PG_URL = os.environ.get("CAMINOS_TEST_DATABASE_URL")
+
+
+def _test_credential_key() -> Path:
+    """One RSA key per test process, signing the credentials of every app the tests make. Also in the
+    environment, so that Settings() built by a test and the services a test starts (tests/live.py, workers)
+    find it: outside development the settings refuse to load without one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    path = Path(tempfile.gettempdir()) / f"caminos-test-credential-key-{os.getpid()}.pem"
+    if not path.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return path
+
+
+TEST_CREDENTIAL_KEY = Path(os.environ.setdefault("CAMINOS_CREDENTIAL_KEY_FILE", str(_test_credential_key())))
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 
@@ -35,6 +53,7 @@ def make_test_settings(url: str, **overrides: object) -> Settings:
         "secret_key": "clave-de-pruebas-no-es-la-de-ejemplo",
         # tests run jobs themselves (tests/certificates/test_batch.py): no thread shares the test's connection
         "job_queue": "none",
+        "credential_key_file": TEST_CREDENTIAL_KEY,
         # never the working tree's var/; the `settings` fixture gives each session a directory of its own
         "data_dir": Path(tempfile.gettempdir()) / f"caminos-test-data-{os.getpid()}",
     }
