@@ -13,6 +13,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.certificates import repository as certificate_repository
 from app.certificates.render import PROGRAMME
 from app.credentials import status_list
 from app.models import STATUS_LIST_SIZE, Certificate, Participant, User
@@ -265,3 +266,26 @@ def test_status_list_positions_are_distinct_and_kept(
     assert all(0 <= i < STATUS_LIST_SIZE for i in indexes)
     # drawn at random: positions say nothing about the order of issue (3 in a row by chance: ~1 in 10^10)
     assert sorted(indexes) != list(range(min(indexes), min(indexes) + 3))
+
+
+def test_an_issuer_that_drew_a_taken_position_draws_again(
+        client: TestClient, factory: Factory, admin: Actor, catalogue: Catalogue,
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two issuers may draw the same free position at the same moment; the unique constraint refuses the second
+    and it draws again. Simulated by a first draw that returns a position another certificate already holds."""
+    first = issued(client, admin, graduate_of(client, factory, catalogue))
+    with sessions() as session:
+        taken = session.get_one(Certificate, first["id"]).status_list_index
+    draws: list[int] = []
+    real = certificate_repository.free_status_index
+
+    def unlucky_then_real(session: Session) -> int:
+        draws.append(taken if not draws else real(session))
+        return draws[-1]
+
+    monkeypatch.setattr(certificate_repository, "free_status_index", unlucky_then_real)
+    second = issued(client, admin, graduate_of(client, factory, catalogue))
+    assert len(draws) == 2
+    with sessions() as session:
+        assert session.get_one(Certificate, second["id"]).status_list_index == draws[1] != taken
+        assert session.get_one(Certificate, first["id"]).status_list_index == taken
