@@ -40,7 +40,7 @@ def test_certificates_issued_before_get_distinct_positions(empty_database: str) 
                 {"code": f"CODE{n:016d}", "n": n, "status": "revoked" if n == 1 else "issued", "sha": "a" * 64})
     command.upgrade(config, "head")
     with engine.connect() as conn:
-        indexes = [row[0] for row in conn.execute(text("SELECT status_list_index FROM certificate"))]
+        indexes = [row[0] for row in conn.execute(text("SELECT status_list_index FROM certificate ORDER BY id"))]
     assert len(indexes) == len(set(indexes)) == 5
     assert all(0 <= i < STATUS_LIST_SIZE for i in indexes)
     with engine.begin() as conn, pytest.raises(IntegrityError):  # unique from now on
