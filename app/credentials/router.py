@@ -23,10 +23,31 @@ VC_JWT: dict[int | str, dict[str, Any]] = {200: {
 }}
 
 
+def _quality(accept: str, media_type: str) -> float:
+    """How much ``accept`` wants ``media_type``: its most specific matching range's q (RFC 9110 §12.5.1)."""
+    kind = media_type.split("/")[0]
+    best: tuple[int, float] = (-1, 0.0)
+    for item in accept.lower().split(","):
+        range_, *params = (part.strip() for part in item.split(";"))
+        specificity = {media_type: 2, f"{kind}/*": 1, "*/*": 0}.get(range_)
+        if specificity is None or specificity < best[0]:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        best = (specificity, q)
+    return best[1]
+
+
 def _wants_json(request: Request) -> bool:
-    """JSON only when asked for and the VC-JWT media type is not (a verifier's ``*/*`` gets the VC-JWT)."""
-    accept = request.headers.get("accept", "").lower()
-    return "application/json" in accept and service.MEDIA_TYPE not in accept
+    """JSON only when preferred to the VC-JWT (a verifier's ``*/*``, or no Accept at all, gets the VC-JWT)."""
+    accept = request.headers.get("accept", "")
+    return _quality(accept, "application/json") > _quality(accept, service.MEDIA_TYPE)
 
 
 def _answer(request: Request, token: str, cache_control: str) -> Response:

@@ -126,9 +126,16 @@ def test_json_is_served_when_asked_for(client: TestClient, admin: Actor, graduat
     assert set(response.json()) == {"jwt"}
     assert response.json()["jwt"] == credential_jwt(client, certificate["id"], graduate)
     verified(response.json()["jwt"], jwks(client))
-    # what a verifier's generic client sends still gets the VC-JWT
-    assert client.get(url, headers={**graduate.headers, "Accept": "*/*"}).headers["content-type"] == \
-        "application/vc+jwt"
+    # what a verifier's generic client sends still gets the VC-JWT; preferences are weighed
+    for accept, served in [("*/*", "application/vc+jwt"), ("", "application/vc+jwt"),
+                           ("application/vc+jwt, application/json", "application/vc+jwt"),
+                           ("application/json;q=0.5, application/vc+jwt", "application/vc+jwt"),
+                           ("application/json, */*;q=0.1", "application/json"),
+                           ("application/json;q=0, */*", "application/vc+jwt"),
+                           ("application/json;q=nope", "application/vc+jwt")]:
+        answer = client.get(url, headers={**graduate.headers, "Accept": accept})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == served, accept
 
 
 def test_a_tampered_payload_or_signature_does_not_verify(
