@@ -22,6 +22,9 @@ from app.core.errors import ServiceUnavailable, error_responses, install_error_h
 from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
+from app.credentials.keys import load_signing_key
+from app.credentials.router import router as credentials_router
+from app.credentials.router import well_known
 from app.dashboard.pages import install_page_errors
 from app.dashboard.router import router as dashboard_router
 from app.dashboard.session import LOGIN_PATH as DASHBOARD_LOGIN_PATH
@@ -80,6 +83,8 @@ def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # at start-up, so that a development key is generated (and said so in the log) before the first request
+    app.state.signing_key = load_signing_key(app.state.settings)
     runner = getattr(app.state, "job_runner", None)
     if runner is not None:
         runner.submit()  # resume what a previous process left queued or running
@@ -106,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.storage = storage_for(settings)
+    app.state.signing_key = None  # loaded by the lifespan (app/credentials/keys.py)
     app.state.job_runner = (InProcessRunner(app.state.sessionmaker, settings, app.state.storage)
                             if settings.job_queue == "in_process" else None)
     install_error_handlers(app)
@@ -129,9 +135,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     for router in (auth_router, enrolment_router, content_router, offline_router, progress_router, privacy_router,
-                   certificates_router, jobs_router, reporting_router, rights_router):
+                   certificates_router, credentials_router, jobs_router, reporting_router, rights_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)
+    app.include_router(well_known)
     app.include_router(certificate_pages)
     app.include_router(reader_router)
     app.include_router(dashboard_router)

@@ -22,9 +22,11 @@ from app.core.config import Settings
 from app.core.db import make_engine
 from app.main import create_app
 from app.storage import Storage
+from tests import TEST_CREDENTIAL_KEY
 from tests.factories import Factory
 
 PG_URL = os.environ.get("CAMINOS_TEST_DATABASE_URL")
+
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 
@@ -35,6 +37,7 @@ def make_test_settings(url: str, **overrides: object) -> Settings:
         "secret_key": "clave-de-pruebas-no-es-la-de-ejemplo",
         # tests run jobs themselves (tests/certificates/test_batch.py): no thread shares the test's connection
         "job_queue": "none",
+        "credential_key_file": TEST_CREDENTIAL_KEY,
         # never the working tree's var/; the `settings` fixture gives each session a directory of its own
         "data_dir": Path(tempfile.gettempdir()) / f"caminos-test-data-{os.getpid()}",
     }

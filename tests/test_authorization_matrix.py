@@ -304,6 +304,10 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/certificates"): Spec(bare("/api/v1/certificates"), statuses(401, 403, 403, 200, 200, 200)),
     ("GET", "/api/v1/me/certificates"): Spec(bare("/api/v1/me/certificates"), statuses(401, 200, 200, 403, 403, 403)),
     ("GET", "/api/v1/certificates/{certificate_id}/pdf"): Spec(certificate_url("/pdf"), scoped(200)),
+    ("GET", "/api/v1/certificates/{certificate_id}/credential"): Spec(certificate_url("/credential"), scoped(200)),
+    # what any verifier fetches: the status list and the key
+    ("GET", "/api/v1/credentials/status/1"): Spec(bare("/api/v1/credentials/status/1"), everyone(200)),
+    ("GET", "/.well-known/jwks.json"): Spec(bare("/.well-known/jwks.json"), everyone(200)),
     ("POST", "/api/v1/certificates/{certificate_id}/revoke"): Spec(
         lambda w, r: {**certificate_url("/revoke")(w, r), "json": {"reason": "error_de_emision"}}, admin_only(200),
     ),

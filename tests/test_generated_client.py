@@ -26,7 +26,8 @@ PACKAGE = "caminos_client"
 CONFIG = "content_type_overrides:\n" + "".join(
     f"  {t}: application/octet-stream\n"
     for t in ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "application/pdf", "application/zip",
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"))
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv",
+              "application/vc+jwt"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -6,7 +6,6 @@ console script's entry point is run with the unpacked wheel first on PYTHONPATH 
 virtualenv, as `pip install .` would have installed them)."""
 
 import configparser
-import os
 import shutil
 import subprocess
 import sys

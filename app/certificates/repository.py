@@ -1,3 +1,4 @@
+import secrets
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -6,7 +7,7 @@ from sqlalchemy.orm import Session
 from app.auth import scope
 from app.auth.dependencies import Principal
 from app.core.errors import NotFound
-from app.models import Certificate, CertificateStatus, ContentModule, Enrolment, ModuleVersion
+from app.models import STATUS_LIST_SIZE, Certificate, CertificateStatus, ContentModule, Enrolment, ModuleVersion
 
 
 def readable_certificates(principal: Principal) -> Select[Certificate]:
@@ -58,3 +59,25 @@ def change_status(session: Session, certificate_id: int, expected: CertificateSt
         .values(**values).execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def free_status_index(session: Session) -> int:
+    """A random position of the status list that no certificate holds (a concurrent issuer may still take it
+    first: the unique constraint decides, and the caller draws again)."""
+    used = set(session.scalars(select(Certificate.status_list_index)))
+    if len(used) >= STATUS_LIST_SIZE:
+        raise RuntimeError("the credentials' status list is full: add a second list")
+    while True:
+        index = secrets.randbelow(STATUS_LIST_SIZE)
+        if index not in used:
+            return index
+
+
+def status_index_taken(session: Session, index: int) -> bool:
+    return session.scalar(select(Certificate.id).where(Certificate.status_list_index == index)) is not None
+
+
+def invalid_status_indexes(session: Session) -> list[int]:
+    """The positions whose bit is set: revoked and superseded certificates (neither is valid any more)."""
+    return list(session.scalars(select(Certificate.status_list_index).where(
+        Certificate.status.in_((CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED)))))

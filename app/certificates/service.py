@@ -37,6 +37,8 @@ from app.progress import service as progress_service
 from app.storage import Storage
 
 Renderer = Callable[[CertificateContent], bytes]
+# two issuers drawing the same one of 131,072 positions at once is already rare; five times in a row, impossible
+STATUS_INDEX_ATTEMPTS = 5
 
 
 class NotComplete(AppError):
@@ -113,23 +115,29 @@ def record(session: Session, storage: Storage, plan: Plan, pdf_sha256: str, acto
            job_id: int | None = None) -> tuple[Certificate, bool]:
     """Insert the certificate (its PDF already stored), or find the one that won the race: (certificate, new?)."""
     content = plan.content
-    certificate = Certificate(
-        code=content.code, participant_id=plan.participant_id, country=plan.country,
-        status=CertificateStatus.ISSUED, holder_name=content.holder_name,
-        modules=[{"slug": m.slug, "title": m.title, "minutes": m.minutes} for m in content.modules],
-        total_minutes=content.total_minutes, completed_at=content.completed_at, issued_at=content.issued_at,
-        pdf_sha256=pdf_sha256, issued_by_id=actor.user_id if actor else None,
-        override_reason=plan.override_reason, job_id=job_id,
-    )
-    try:
-        with session.begin_nested():
-            session.add(certificate)
-            session.flush()
-    except IntegrityError:
-        existing = repository.issued_of(session, plan.participant_id)
-        if existing is None:
-            raise
-        return existing, False
+    for attempt in range(STATUS_INDEX_ATTEMPTS):
+        certificate = Certificate(
+            code=content.code, participant_id=plan.participant_id, country=plan.country,
+            status=CertificateStatus.ISSUED, holder_name=content.holder_name,
+            modules=[{"slug": m.slug, "title": m.title, "minutes": m.minutes} for m in content.modules],
+            total_minutes=content.total_minutes, completed_at=content.completed_at, issued_at=content.issued_at,
+            pdf_sha256=pdf_sha256, issued_by_id=actor.user_id if actor else None,
+            override_reason=plan.override_reason, job_id=job_id,
+            status_list_index=repository.free_status_index(session),
+        )
+        try:
+            with session.begin_nested():
+                session.add(certificate)
+                session.flush()
+            break
+        except IntegrityError:
+            existing = repository.issued_of(session, plan.participant_id)
+            if existing is not None:
+                return existing, False
+            # another issuer drew the same status list position at the same moment: draw again
+            if attempt + 1 == STATUS_INDEX_ATTEMPTS or not repository.status_index_taken(
+                    session, certificate.status_list_index):
+                raise
     audit.record(session, actor, "certificate.issued", "certificate", certificate.id, country=plan.country,
                  participant_id=plan.participant_id, job_id=job_id,
                  **({"override_reason": plan.override_reason} if plan.override_reason else {}))

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     password_parallelism: int = 4
+    # the PEM RSA private key (2048 bits or more) that signs the Open Badges credentials and their status list;
+    # required outside development; in development one is generated once at <data_dir>/credential-key.pem
+    credential_key_file: Path | None = None
     # None: JSON lines in production, readable lines elsewhere
     log_json: bool | None = None
     # addresses of the reverse proxies whose X-Forwarded-For is believed (none by default: the socket's peer
@@ -98,6 +101,36 @@ class Settings(BaseSettings):
         if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("CAMINOS_SECRET_KEY must be set to a real secret outside development")
         return self
+
+    @model_validator(mode="after")
+    def _require_credential_key(self) -> "Settings":
+        if self.environment == "development" and self.credential_key_file is None:
+            return self
+        problem = credential_key_problem(self.credential_key_file)
+        if problem:
+            raise ValueError(f"CAMINOS_CREDENTIAL_KEY_FILE must name a readable PEM RSA private key of 2048 bits or "
+                             f"more outside development (it signs the Open Badges credentials): {problem}")
+        return self
+
+
+def credential_key_problem(path: Path | None) -> str | None:
+    """Why ``path`` cannot sign credentials, or None (checked at start-up, not at the first credential)."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    if path is None:
+        return "not set"
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        return f"{path} cannot be read ({exc.strerror or exc})"
+    except (ValueError, TypeError):
+        return f"{path} is not an unencrypted PEM private key"
+    if not isinstance(key, RSAPrivateKey):
+        return f"{path} is not an RSA key (RS256 needs one)"
+    if key.key_size < 2048:
+        return f"{path} has {key.key_size} bits"
+    return None
 
 
 @lru_cache

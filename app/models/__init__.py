@@ -2,7 +2,7 @@
 
 from app.core.base import Base
 from app.models.audit import AuditEntry
-from app.models.certificate import Certificate, CertificateStatus, RevokeReason
+from app.models.certificate import STATUS_LIST_SIZE, Certificate, CertificateStatus, RevokeReason
 from app.models.content import ContentBlob, ContentModule, ModuleVersion
 from app.models.country import Country
 from app.models.enrolment import ACTIVE_STATUSES, Enrolment, EnrolmentStatus
@@ -18,5 +18,5 @@ __all__ = [
     "ACTIVE_STATUSES", "AccessToken", "ActivationCode", "AuditEntry", "Base", "Certificate", "CertificateStatus",
     "ConsentRecord", "ContentBlob", "ContentModule", "Country", "Enrolment", "EnrolmentStatus", "IdempotencyRecord",
     "Job", "JobStatus", "LessonProgress", "ModuleCompletion", "ModuleVersion", "Narration", "OfflinePackage",
-    "Participant", "ProgressEvent", "RevokeReason", "Role", "ThrottleHit", "User",
+    "Participant", "ProgressEvent", "RevokeReason", "Role", "STATUS_LIST_SIZE", "ThrottleHit", "User",
 ]

@@ -24,6 +24,9 @@ class RevokeReason(enum.StrEnum):
 
 
 _ISSUED_SQL = "status = 'issued'"
+# bits of the one W3C Bitstring Status List (/api/v1/credentials/status/1): the specification's minimum of 16 KB,
+# so that a list says little about how many credentials exist; 650 times the programme's 200 women
+STATUS_LIST_SIZE = 16 * 1024 * 8
 
 
 def _enum(cls: type[enum.StrEnum]) -> Enum:
@@ -62,5 +65,8 @@ class Certificate(Base):
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     override_reason: Mapped[str | None] = mapped_column(Text)
+    # its bit in the status list of its Open Badges credential: drawn at random when issued (a verifier fetching
+    # the list learns nothing from neighbouring positions), never reused, never changed
+    status_list_index: Mapped[int] = mapped_column(unique=True)
     # the bulk job that issued it, if any
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))

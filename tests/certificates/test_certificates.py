@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.certificates.render import PROGRAMME
 from app.core.base import utcnow
-from app.models import AuditEntry, Certificate, CertificateStatus, Enrolment, Participant
+from app.models import STATUS_LIST_SIZE, AuditEntry, Certificate, CertificateStatus, Enrolment, Participant
 from tests.certificates.conftest import API, complete_programme
 from tests.factories import Actor, Factory
 from tests.progress.conftest import Catalogue
@@ -159,7 +159,8 @@ def test_the_database_allows_one_issued_certificate_per_woman(
         twin = Certificate(
             code="ZZZZZZZZZZZZZZZZZZZZ", participant_id=row.participant_id, country=row.country,
             status=CertificateStatus.ISSUED, holder_name=row.holder_name, modules=row.modules,
-            total_minutes=row.total_minutes, completed_at=row.completed_at, pdf_sha256=row.pdf_sha256)
+            total_minutes=row.total_minutes, completed_at=row.completed_at, pdf_sha256=row.pdf_sha256,
+            status_list_index=(row.status_list_index + 1) % STATUS_LIST_SIZE)  # only the woman is the same
         session.add(twin)
         with pytest.raises(IntegrityError):
             session.flush()
