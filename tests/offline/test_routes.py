@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 import brotli
@@ -216,3 +217,21 @@ def test_zips_manifests_blobs_and_ranges_are_never_recompressed(client: TestClie
                        ("/openapi.json", {"Range": "bytes=0-99"})):
         response = client.get(url, headers={**chrome, **extra})
         assert "content-encoding" not in response.headers, url
+
+
+def test_the_reader_shell_is_rendered_and_its_service_worker_caches_exactly_what_it_loads(client: TestClient) -> None:
+    shell = client.get("/aprender/")
+    assert shell.status_code == 200
+    assert "script-src 'self'" in shell.headers["Content-Security-Policy"]
+    assert "{{" not in shell.text
+    assert "{%" not in shell.text
+    loaded = set(re.findall(r'(?:href|src)="(/aprender/[^"]+)"', shell.text))
+    worker = client.get("/aprender/sw.js")
+    assert "{{" not in worker.text
+    cached = set(json.loads(re.search(r"const FILES = (\[.*\]);", worker.text).group(1)))  # type: ignore[union-attr]
+    assert loaded <= cached
+    assert "/aprender/" in cached
+    for path in cached:
+        assert client.get(path).status_code == 200, path
+    version = re.search(r'data-version="([0-9a-f]{16})"', shell.text).group(1)  # type: ignore[union-attr]
+    assert f'"caminos-shell-{version}"' in worker.text  # one version: a new shell is a new worker
