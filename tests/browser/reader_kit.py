@@ -168,6 +168,12 @@ def study_first_lesson(page: Any, slug: str) -> None:
     page.click(".volver")
 
 
+def picture_shown(page: Any) -> None:
+    # a function, not an expression: Playwright polls an expression with eval, which the reader's CSP refuses
+    page.wait_for_function("() => { const image = document.querySelector('#leccion-texto img');"
+                           " return image !== null && image.naturalWidth > 0; }")
+
+
 def pending(page: Any, count: int) -> None:
     page.get_by_text(f"{count} avance(s) por enviar").wait_for(timeout=15_000)
 
@@ -266,5 +272,5 @@ def cut_once(suffix: str, after_bytes: int, ranges: list[str | None]) -> Callabl
 
 
 __all__ = ["ARTIFACTS", "PASSWORD", "Shelf", "back_online", "card", "copy_content", "cut_once", "download",
-           "live_server", "log_in", "manifest_of", "offline", "open_reader", "pending", "phone", "port_of",
+           "live_server", "log_in", "manifest_of", "offline", "open_reader", "pending", "phone", "picture_shown", "port_of",
            "queued", "sha256", "shelf", "shelf_on", "slow_answer", "storage_of", "study_first_lesson", "zip_bytes"]

@@ -58,7 +58,7 @@ def test_study_offline_then_sync_once(browser: Any, tmp_path: Path) -> None:
         page.locator("#lecciones li").first.get_by_role("button", name="Leer").click()
         image = page.locator("#leccion-texto img").first
         image.wait_for()
-        page.wait_for_function("document.querySelector('#leccion-texto img').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelector('#leccion-texto img').naturalWidth > 0")
         page.click("#terminar")
         page.locator("#lecciones li").nth(quizzed.position - 1).get_by_role("button", name="Leer").click()
         for question, options in right.items():

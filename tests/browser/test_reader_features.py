@@ -23,6 +23,7 @@ from tests.browser.reader_kit import (
     open_reader,
     pending,
     phone,
+    picture_shown,
     port_of,
     queued,
     sha256,
@@ -61,11 +62,162 @@ def test_a_shared_zip_opens_with_no_network_and_a_tampered_one_is_refused(shelf:
     page.get_by_text("abierto y revisado").wait_for()
     card(page, shelf.module.slug).get_by_role("button", name="Estudiar").click()
     page.locator("#lecciones li").first.get_by_role("button", name="Leer").click()
-    page.wait_for_function("document.querySelector('#leccion-texto img') && "
-                           "document.querySelector('#leccion-texto img').naturalWidth > 0")
+    picture_shown(page)
     assert "Compre en esta tienda" not in page.inner_text("#leccion-texto")
     not_a_zip = tmp_path / "foto.zip"
     not_a_zip.write_bytes(b"\x89PNG no es un zip" * 10)
     page.set_input_files("#abrir-zip", str(not_a_zip))
     page.get_by_text("no es un módulo").wait_for()
+    assert page.errors == []
+
+
+def _summary(api: str, headers: dict[str, str], slug: str) -> dict[str, Any]:
+    modules = httpx.get(f"{api}/api/v1/me/progress", headers=headers).json()["modules"]
+    found: dict[str, Any] = next(m for m in modules if m["slug"] == slug)
+    return found
+
+
+def test_progreso_json_exported_offline_and_imported_gives_what_a_sync_gives(shelf: Shelf, phone: Any) -> None:
+    woman = shelf.factory.participant("PE")
+    slug = shelf.module.slug
+    with live_server(shelf.settings) as api:
+        page = open_reader(phone, api)
+        log_in(page, woman)
+        download(page, slug)
+    offline(phone, page)
+    study_first_lesson(page, slug)
+    pending(page, 2)
+    with page.expect_download() as saved:
+        page.click("#exportar")
+    assert saved.value.suggested_filename == "progreso.json"
+    exported = json.loads(Path(saved.value.path()).read_text(encoding="utf-8"))
+    assert exported["format_version"] == 1
+    assert exported["username"] == woman.username
+    assert exported["device_id"] == page.evaluate("(name) => get('accounts', name)", woman.username)["device_id"]
+    assert exported["exported_at"].endswith("Z")
+    assert sorted(e["type"] for e in exported["events"]) == ["lesson_completed", "lesson_viewed"]
+    with live_server(shelf.settings, port=port_of(api)) as api:
+        # weeks without signal: her coordinator uploads the file for her
+        coordinator = shelf.factory.coordinator("PE")
+        imported = httpx.post(f"{api}/api/v1/participants/{woman.participant_id}/progress/import",
+                              json=exported, headers=coordinator.headers)
+        assert imported.status_code == 200, imported.text
+        assert [r["status"] for r in imported.json()["results"]] == ["accepted", "accepted"]
+        after_import = _summary(api, woman.headers, slug)
+        assert after_import["lessons"][0]["completed_at"] is not None
+        # then the phone finds a signal: the same events, answered duplicate, leave her queue and change nothing
+        back_online(phone, page)
+        page.get_by_text("Avance enviado").wait_for(timeout=15_000)
+        assert [row["status"] for row in queued(page, woman.username)] == ["synced", "synced"]
+        assert page.get_by_text("por enviar").count() == 0
+        assert _summary(api, woman.headers, slug) == after_import
+        assert shelf.events_of(woman) == 2
+        # and her own upload of the same file is the same answer as the server's for a sync: duplicates
+        again = httpx.post(f"{api}/api/v1/progress/import", json=exported, headers=woman.headers)
+        assert [r["status"] for r in again.json()["results"]] == ["duplicate", "duplicate"]
+    assert page.errors == []
+
+
+def test_activation_with_a_code_from_the_reader(shelf: Shelf, phone: Any) -> None:
+    woman, coordinator = shelf.factory.participant("PE"), shelf.factory.coordinator("PE")
+    with live_server(shelf.settings) as api:
+        code = httpx.post(f"{api}/api/v1/participants/{woman.participant_id}/activation-code",
+                          headers=coordinator.headers)
+        assert code.status_code == 201, code.text
+        page = open_reader(phone, api)
+        page.click("summary")
+        page.fill("#form-activar input[name=code]", "NO-ES-EL-CODIGO")
+        page.fill("#form-activar input[name=password]", "mi-clave-nueva-2026")
+        page.click("#form-activar button")
+        page.locator("#estado:not(:empty)").wait_for()
+        refused = page.inner_text("#estado")
+        assert page.locator("#ingreso").is_visible()
+        assert "código" in refused.lower(), refused  # in Spanish, and she stays on the form
+        page.fill("#form-activar input[name=code]", code.json()["activation_code"])
+        page.fill("#form-activar input[name=password]", "mi-clave-nueva-2026")
+        page.click("#form-activar button")
+        page.locator("#modulos").wait_for()
+        page.get_by_text("Cuenta activada").wait_for()
+        assert card(page, shelf.module.slug).count() == 1
+        new_password = httpx.post(f"{api}/api/v1/auth/token",
+                                  data={"username": woman.username, "password": "mi-clave-nueva-2026"})
+        assert new_password.status_code == 200
+    assert page.errors == []
+
+
+def test_two_women_on_one_phone_each_with_her_own_queue(shelf: Shelf, phone: Any) -> None:
+    ana, rosa = shelf.factory.participant("PE"), shelf.factory.participant("PE")
+    slug = shelf.module.slug
+    with live_server(shelf.settings) as api:
+        page = open_reader(phone, api)
+        log_in(page, ana)
+        download(page, slug)
+        page.click("#cambiar")
+        log_in(page, rosa)
+        # the module is on the phone once, for both
+        card(page, slug).get_by_text("Guardado en el teléfono").wait_for()
+    offline(phone, page)
+    study_first_lesson(page, slug)
+    pending(page, 2)
+    page.click("#cambiar")
+    page.get_by_role("button", name=ana.username).click()  # no password needed to switch, and no network
+    page.locator("#modulos").wait_for()
+    assert page.get_by_text("por enviar").count() == 0
+    study_first_lesson(page, slug)
+    card(page, slug).get_by_role("button", name="Estudiar").click()
+    page.locator("#lecciones li").nth(1).get_by_role("button", name="Leer").click()
+    page.click("#terminar")
+    page.click(".volver")
+    pending(page, 4)
+    page.click("#cambiar")
+    page.get_by_role("button", name=rosa.username).click()
+    pending(page, 2)
+    with live_server(shelf.settings, port=port_of(api)):
+        back_online(phone, page)
+        page.get_by_text("Avance enviado").wait_for(timeout=15_000)
+        assert (shelf.events_of(rosa), shelf.events_of(ana)) == (2, 0)  # only hers went, with her token
+        page.click("#cambiar")
+        page.get_by_role("button", name=ana.username).click()
+        page.get_by_text("Avance enviado").wait_for(timeout=15_000)
+        assert page.get_by_text("por enviar").count() == 0
+        assert (shelf.events_of(rosa), shelf.events_of(ana)) == (2, 4)
+    assert all(row["status"] == "synced" for row in queued(page, ana.username) + queued(page, rosa.username))
+    assert page.errors == []
+
+
+WIFI_OR_NOT = """
+  const connection = new EventTarget();
+  connection.type = sessionStorage.getItem("tipo-de-red") || "cellular";
+  connection.effectiveType = "3g";
+  Object.defineProperty(Navigator.prototype, "connection", {get: () => connection});
+  window.onWifi = () => { connection.type = "wifi"; connection.dispatchEvent(new Event("change")); };
+"""
+
+
+def test_only_on_wifi_holds_downloads_and_syncs_until_she_is_on_wifi(shelf: Shelf, phone: Any) -> None:
+    woman = shelf.factory.participant("PE")
+    slug = shelf.module.slug
+    phone.add_init_script(WIFI_OR_NOT)  # Android Chrome's navigator.connection, on mobile data
+    requests: list[str] = []
+    phone.on("request", lambda request: requests.append(request.url))
+    with live_server(shelf.settings) as api:
+        page = open_reader(phone, api)
+        log_in(page, woman)
+        page.check("#solo-wifi")
+        found = card(page, slug)
+        found.get_by_role("button", name="Descargar para estudiar sin conexión").click()
+        page.get_by_text("conéctese a un wifi para descargar").wait_for()
+        assert not [url for url in requests if url.endswith(".zip")]
+        page.evaluate("onWifi()")
+        download(page, slug)
+        page.evaluate("sessionStorage.setItem('tipo-de-red', 'cellular')")
+        page.reload()  # on mobile data again
+        page.locator("#modulos").wait_for()
+        study_first_lesson(page, slug)
+        page.get_by_text("su avance se enviará cuando esté en un wifi").wait_for()
+        pending(page, 2)
+        assert shelf.events_of(woman) == 0
+        page.evaluate("onWifi()")  # the 'change' Android sends: what was held goes now
+        page.get_by_text("Avance enviado").wait_for(timeout=15_000)
+        assert shelf.events_of(woman) == 2
     assert page.errors == []

@@ -66,7 +66,9 @@ async function sha256(bytes) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
-function authHeaders() { return state.user ? {Authorization: "Bearer " + state.user.token} : {}; }
+// the reader is in Spanish, whatever language the phone is set to: so are the server's messages it shows
+const SPANISH = {"Accept-Language": "es"};
+function authHeaders() { return state.user ? {...SPANISH, Authorization: "Bearer " + state.user.token} : SPANISH; }
 async function api(path, options = {}) {
   const response = await fetch(API + path, {...options, headers: {...authHeaders(), ...(options.headers || {})}});
   if (response.status === 401) throw Object.assign(new Aviso("Su sesión terminó: ingrese de nuevo."), {status: 401});
@@ -77,10 +79,10 @@ async function setting(key, fallback) { const row = await get("settings", key); 
 // --- accounts -------------------------------------------------------------------------------------------------
 async function login(username, password) {
   const body = new URLSearchParams({username, password});
-  const response = await fetch(API + "/auth/token", {method: "POST", body});
+  const response = await fetch(API + "/auth/token", {method: "POST", body, headers: SPANISH});
   if (!response.ok) throw new Aviso((await response.json()).detail || "No se pudo ingresar.");
   const token = (await response.json()).access_token;
-  const me = await (await fetch(API + "/me", {headers: {Authorization: "Bearer " + token}})).json();
+  const me = await (await fetch(API + "/me", {headers: {...SPANISH, Authorization: "Bearer " + token}})).json();
   const previous = await get("accounts", me.username);
   const account = {username: me.username, name: me.full_name, token,
                    device_id: previous ? previous.device_id : crypto.randomUUID()};
@@ -106,8 +108,10 @@ async function showLogin(username = "") {
   for (const account of accounts) {
     list.append(el("button", {type: "button", class: "secundario", onclick: () => {
       localStorage.setItem("caminos-actual", account.username);
+      say("");  // what was said to the one before is not hers
       start();
-    }}, account.name || account.username));
+    }}, account.name || account.username,  // two women of the same name on one phone: her username tells
+    account.name ? el("small", {}, ` (${account.username})`) : ""));
   }
   $("form-ingreso").elements.username.value = username;
   show("ingreso");
@@ -391,7 +395,7 @@ async function sync() {
         }
       }
     }
-    say(queued.length ? "Avance enviado." : "");
+    if (queued.length) say("Avance enviado.");  // nothing sent: the message on screen stays
   } catch (error) {
     if (error.status === 401) {
       state.syncing = false;
@@ -460,7 +464,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const form = new FormData(event.target);
     try {
       const response = await fetch(API + "/auth/activate", {method: "POST",
-        headers: {"Content-Type": "application/json"},
+        headers: {...SPANISH, "Content-Type": "application/json"},
         body: JSON.stringify({code: form.get("code").trim(), password: form.get("password")})});
       const body = await response.json();
       if (!response.ok) return say(body.detail || "No se pudo activar la cuenta.");
@@ -470,7 +474,12 @@ document.addEventListener("DOMContentLoaded", () => {
       await start();
     } catch (error) { say(told(error, "Sin conexión: para activar su cuenta necesita internet.")); }
   });
-  $("cambiar").addEventListener("click", () => { localStorage.removeItem("caminos-actual"); state.user = null; showLogin(); });
+  $("cambiar").addEventListener("click", () => {
+    localStorage.removeItem("caminos-actual");
+    state.user = null;
+    say("");
+    showLogin();
+  });
   $("solo-wifi").addEventListener("change", (event) => put("settings", {key: "solo-wifi", value: event.target.checked}));
   $("abrir-zip").addEventListener("change", (event) => event.target.files[0] && openSavedZip(event.target.files[0]));
   $("exportar").addEventListener("click", exportProgress);
