@@ -221,3 +221,106 @@ def test_only_on_wifi_holds_downloads_and_syncs_until_she_is_on_wifi(shelf: Shel
         page.get_by_text("Avance enviado").wait_for(timeout=15_000)
         assert shelf.events_of(woman) == 2
     assert page.errors == []
+
+
+def test_a_download_cut_halfway_resumes_in_the_browser_from_where_it_stopped(shelf: Shelf, phone: Any) -> None:
+    woman = shelf.factory.participant("PE")
+    slug = shelf.module.slug
+    ranges: list[str | None] = []
+    with live_server(shelf.settings) as api:
+        whole = zip_bytes(shelf, api, woman, "full")
+    half = len(whole) // 2
+    received: list[int] = []
+    phone.on("requestfinished", lambda request: request.url.endswith(".zip") and received.append(
+        request.sizes()["responseBodySize"]))
+    with live_server(shelf.settings, port=port_of(api), wrap=cut_once("/full.zip", half, ranges)) as api:
+        page = open_reader(phone, api)
+        log_in(page, woman)
+        found = card(page, slug)
+        found.locator("select").select_option("full")
+        button = found.get_by_role("button", name="Descargar para estudiar sin conexión")
+        button.click()
+        page.get_by_text("Se cortó la descarga; toque Descargar para continuar donde quedó").wait_for()
+        kept = page.evaluate(f"() => get('partials', '{slug}/full').then((row) => row.blob.size)")
+        assert kept == half  # what arrived before the cut is kept on the phone
+        button.click()
+        found.get_by_text("Guardado en el teléfono").wait_for(timeout=30_000)
+        assert ranges == [None, f"bytes={half}-"]  # the second request asked only for the rest
+        assert sum(received) <= len(whole) + 1024  # the rest, not the whole again
+        saved = page.evaluate(f"() => get('modules', '{slug}')")
+        assert saved["tier"] == "full"
+        assert page.evaluate(f"() => get('partials', '{slug}/full')") is None
+        # every file on the phone is the server's, byte for byte: hashed again as the service worker serves it
+        on_phone = page.evaluate("""async (slug) => {
+            const saved = await get('modules', slug);
+            const out = {};
+            for (const file of saved.manifest.files) {
+                const response = await fetch(`/aprender/paquete/${slug}/${file.path}`);
+                out[file.path] = await sha256(await response.arrayBuffer());
+            }
+            return out;
+        }""", slug)
+    with zipfile.ZipFile(io.BytesIO(whole)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert on_phone == {f["path"]: sha256(archive.read(f["path"])) for f in manifest["files"]}
+    assert any(path.startswith("audio/") for path in on_phone)
+    assert page.errors == []
+
+
+def _read(page: Any, position: int) -> None:
+    page.locator("#lecciones li").nth(position).get_by_role("button", name="Leer").click()
+    page.click("#terminar")
+
+
+def test_an_expired_session_keeps_the_queue_and_refused_events_are_kept_and_shown(shelf: Shelf, phone: Any) -> None:
+    woman = shelf.factory.participant("PE")
+    slug = shelf.module.slug
+    with live_server(shelf.settings) as api:
+        page = open_reader(phone, api)
+        log_in(page, woman)
+        download(page, slug)
+    offline(phone, page)
+    card(page, slug).get_by_role("button", name="Estudiar").click()
+    _read(page, 0)
+    _read(page, 1)
+    page.click(".volver")
+    pending(page, 4)
+    rows = {(row["event"]["lesson"], row["event"]["type"]): row for row in queued(page, woman.username)}
+    first, second = shelf.module.lessons[0].slug, shelf.module.lessons[1].slug
+    with live_server(shelf.settings, port=port_of(api)) as api:
+        # weeks offline: the token the reader holds was revoked meanwhile
+        token = page.evaluate("(name) => get('accounts', name)", woman.username)["token"]
+        assert httpx.post(f"{api}/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}).is_success
+        back_online(phone, page)
+        page.get_by_text("Su sesión terminó: ingrese de nuevo").wait_for(timeout=15_000)
+        assert page.locator("#ingreso").is_visible()
+        assert page.input_value("#form-ingreso input[name=username]") == woman.username
+        assert [row["status"] for row in queued(page, woman.username)] == ["pending"] * 4
+        assert shelf.events_of(woman) == 0
+        # meanwhile another phone sent the same event id with other content (conflict), and the content changed so
+        # that the second lesson's completion names a lesson this version has not (rejected)
+        viewed = rows[(first, "lesson_viewed")]["event"]
+        other = httpx.post(f"{api}/api/v1/progress/events", headers=woman.headers, json={
+            "events": [{**viewed, "payload": {"seconds": viewed["payload"]["seconds"] + 600}}]})
+        assert other.json()["results"][0]["status"] == "accepted"
+        renamed = rows[(second, "lesson_completed")]
+        page.evaluate("(row) => put('events', row)",
+                      {**renamed, "event": {**renamed["event"], "lesson": "leccion-que-ya-no-esta"}})
+        page.fill("#form-ingreso input[name=password]", PASSWORD)
+        page.click("#form-ingreso button")
+        page.locator("#modulos").wait_for()
+        page.get_by_text("Avance enviado").wait_for(timeout=15_000)
+        refused = page.locator(".rechazado")
+        assert refused.count() == 2
+        statuses = {row["event"]["event_id"]: row["status"] for row in queued(page, woman.username)}
+        assert statuses[viewed["event_id"]] == "conflict"
+        assert statuses[renamed["event_id"]] == "rejected"
+        assert sorted(statuses.values()) == ["conflict", "rejected", "synced", "synced"]
+        assert shelf.events_of(woman) == 3  # the other phone's, and the two accepted
+        texts = refused.all_inner_texts()
+        page.reload()  # kept: shown again, never dropped
+        page.locator("#modulos").wait_for()
+        assert page.locator(".rechazado").all_inner_texts() == texts
+        assert any("leccion-que-ya-no-esta" in text for text in texts)
+        assert all("consulte a su coordinadora" in text for text in texts)
+    assert page.errors == []

@@ -410,17 +410,20 @@ async function sync() {
 async function renderPending() {
   if (!state.user) return;
   const rows = await eventsOf(state.user.username);
+  const titles = {};  // her lessons by their titles, not their slugs
+  for (const saved of await all("modules")) for (const l of saved.module.lessons) titles[l.slug] = l.title;
+  const title = (event) => titles[event.lesson] || event.lesson;
   const box = $("pendientes");
   box.replaceChildren();
   const pending = rows.filter((e) => e.status === "pending").length;
   if (pending) box.append(el("p", {class: "aviso"}, `${pending} avance(s) por enviar: se enviarán al conectarse.`));
   for (const row of rows.filter((e) => e.status === "rejected" || e.status === "conflict")) {
     box.append(el("p", {class: "aviso rechazado"},
-      `No se pudo registrar «${row.event.lesson}» (${row.reason || row.status}); consulte a su coordinadora.`));
+      `No se pudo registrar «${title(row.event)}» (${row.reason || row.status}); consulte a su coordinadora.`));
   }
   for (const row of rows.filter((e) => e.status === "synced" && e.event.type === "quiz_submitted")) {
     if (row.shown) continue;  // told once
-    box.append(el("p", {class: "aviso"}, `Cuestionario «${row.event.lesson}»: ` +
+    box.append(el("p", {class: "aviso"}, `Cuestionario «${title(row.event)}»: ` +
       (row.passed ? "¡aprobado!" : "no aprobado todavía, puede intentarlo de nuevo.")));
     await put("events", {...row, shown: true});
   }
