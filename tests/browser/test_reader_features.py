@@ -324,3 +324,74 @@ def test_an_expired_session_keeps_the_queue_and_refused_events_are_kept_and_show
         assert any("leccion-que-ya-no-esta" in text for text in texts)
         assert all("consulte a su coordinadora" in text for text in texts)
     assert page.errors == []
+
+
+def test_narration_plays_from_the_cache_with_range_and_no_network(shelf: Shelf, phone: Any) -> None:
+    if not shelf.narrated:
+        import pytest
+
+        pytest.skip("no synthesiser (espeak-ng es-419 and opusenc): the full tier has no narration to play")
+    woman = shelf.factory.participant("PE")
+    slug = shelf.module.slug
+    with live_server(shelf.settings) as api:
+        page = open_reader(phone, api)
+        log_in(page, woman)
+        download(page, slug, "full")
+    offline(phone, page)
+    card(page, slug).get_by_role("button", name="Estudiar").click()
+    page.locator("#lecciones li").first.get_by_role("button", name="Leer").click()
+    audio = page.locator("#narracion")
+    audio.wait_for()
+    source = audio.get_attribute("src")
+    assert source.startswith(f"/aprender/paquete/{slug}/audio/")
+    # what <audio> asks for: a byte range, answered 206 by the service worker from the cache
+    part = page.evaluate("""async (url) => {
+        const response = await fetch(url, {headers: {Range: 'bytes=0-99'}});
+        const whole = await (await fetch(url)).arrayBuffer();
+        return {status: response.status, range: response.headers.get('Content-Range'),
+                bytes: (await response.arrayBuffer()).byteLength, size: whole.byteLength,
+                type: response.headers.get('Content-Type'),
+                past: (await fetch(url, {headers: {Range: `bytes=${whole.byteLength}-`}})).status};
+    }""", source)
+    assert part == {"status": 206, "range": f"bytes 0-99/{part['size']}", "bytes": 100, "size": part["size"],
+                    "type": "audio/ogg", "past": 416}
+    # muted, a page may play without a tap (the autoplay rule); it must load and move on
+    page.evaluate("() => { const a = document.getElementById('narracion'); a.muted = true; return a.play(); }")
+    page.wait_for_function("() => { const a = document.getElementById('narracion');"
+                           " return a.readyState >= 2 && a.currentTime > 0.2; }", timeout=15_000)
+    assert page.evaluate("() => document.getElementById('narracion').error") is None
+    assert page.errors == []
+
+
+def test_a_page_killed_mid_sync_loses_nothing_and_doubles_nothing(shelf: Shelf, phone: Any) -> None:
+    woman = shelf.factory.participant("PE")
+    slug = shelf.module.slug
+    with live_server(shelf.settings) as api:
+        page = open_reader(phone, api)
+        log_in(page, woman)
+        download(page, slug)
+    offline(phone, page)
+    study_first_lesson(page, slug)
+    pending(page, 2)
+    posts: list[str] = []
+    with live_server(shelf.settings, port=port_of(api), wrap=slow_answer("/api/v1/progress/events", 3, posts)):
+        phone.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        deadline = 50
+        while not posts and deadline:  # the POST is in flight: the server has it, the page has no answer yet
+            page.wait_for_timeout(100)
+            deadline -= 1
+        assert posts == ["POST"]
+        page.close()  # she closes the app (or Android kills it) before the answer arrives
+        page = open_reader(phone, api)
+        page.locator("#modulos").wait_for()
+        page.get_by_text("Avance enviado").wait_for(timeout=15_000)  # sent again on opening: duplicates
+        assert page.get_by_text("por enviar").count() == 0
+        assert len(posts) == 2
+        assert [row["status"] for row in queued(page, woman.username)] == ["synced", "synced"]
+        assert shelf.events_of(woman) == 2
+        summary = _summary(api, woman.headers, slug)
+        assert summary["completed_lessons"] == 1
+        viewed = next(r["event"] for r in queued(page, woman.username) if r["event"]["type"] == "lesson_viewed")
+        assert summary["lessons"][0]["seconds"] == viewed["payload"]["seconds"]  # counted once
+    assert page.errors == []

@@ -1,0 +1,81 @@
+"""A phone holding version N of a module sees N+1 after one lesson changed: the reader fetches the new manifest
+and only the files whose hash it lacks (from /blobs), not the zip again. Counted from the page's own requests."""
+
+from pathlib import Path
+from typing import Any
+
+from app.offline.builder import changed_files
+from tests.browser.reader_kit import (
+    card,
+    copy_content,
+    download,
+    live_server,
+    log_in,
+    manifest_of,
+    offline,
+    open_reader,
+    phone,
+    port_of,
+    shelf_on,
+)
+
+__all__ = ["phone"]  # fixture
+
+
+def test_an_update_fetches_only_the_changed_lesson_and_the_new_manifest(backend: str, phone: Any,
+                                                                         tmp_path: Path) -> None:
+    content = copy_content(tmp_path)
+    with shelf_on(backend, tmp_path, content, narrate=False) as shelf:
+        woman, slug = shelf.factory.participant("PE"), shelf.module.slug
+        with live_server(shelf.settings) as api:
+            page = open_reader(phone, api)
+            log_in(page, woman)
+            download(page, slug, "light")
+            old = manifest_of(api, woman, slug, "light")
+        module_dir = next(p for p in content.iterdir() if p.name.endswith(slug))
+        lesson_file = sorted(module_dir.glob("*.md"))[2]
+        lesson = lesson_file.stem.split("-", 1)[1]
+        lesson_file.write_text(lesson_file.read_text(encoding="utf-8") + "\nUna frase nueva al final.\n",
+                               encoding="utf-8")
+        shelf.load_and_build(content)
+
+        fetched: list[tuple[str, int]] = []
+        phone.on("requestfinished", lambda request: fetched.append(
+            (request.url.split("/api/v1", 1)[-1], request.sizes()["responseBodySize"])))
+        with live_server(shelf.settings, port=port_of(api)) as api:
+            new = manifest_of(api, woman, slug, "light")
+            assert new["version"] != old["version"]
+            lacking = [f for f in changed_files(old, new) if f["sha256"] not in {g["sha256"] for g in old["files"]}]
+            assert [f["path"] for f in lacking] == [f"lessons/{lesson}.html"]
+            page.reload()
+            found = card(page, slug)
+            found.get_by_text("Hay una versión nueva").wait_for()
+            fetched.clear()
+            found.get_by_role("button", name="Actualizar el módulo").click()
+            page.get_by_text("Módulo actualizado").wait_for(timeout=30_000)
+            files = [(url, size) for url, size in fetched
+                     if url.startswith("/blobs/") or url.endswith((".zip", "/manifest"))]
+            assert not [url for url, _size in files if url.endswith(".zip")]  # never the whole module again
+            assert sorted(url for url, _size in files) == sorted(
+                [f"/modules/{slug}/offline/light/manifest", *(f"/blobs/{f['sha256']}" for f in lacking)])
+            needed = sum(f["bytes"] for f in lacking) + len(manifest_bytes(api, woman, slug))
+            spent = sum(size for _url, size in files)
+            assert spent <= 1.1 * needed, (spent, needed)
+            saved = page.evaluate(f"() => get('modules', '{slug}')")
+            assert saved["version"] == new["version"]
+            assert saved["manifest"] == new
+        offline(phone, page)  # the updated lesson is there with no connection, the others as they were
+        card(page, slug).get_by_role("button", name="Estudiar").click()
+        position = next(i for i, item in enumerate(shelf.module.lessons) if item.slug == lesson)
+        page.locator("#lecciones li").nth(position).get_by_role("button", name="Leer").click()
+        page.get_by_text("Una frase nueva al final.").wait_for()
+        page.click(".volver-modulo")
+        page.locator("#lecciones li").first.get_by_role("button", name="Leer").click()
+        page.locator("#leccion-texto p").first.wait_for()
+        assert page.errors == []
+
+
+def manifest_bytes(api: str, woman: Any, slug: str) -> bytes:
+    import httpx
+
+    return httpx.get(f"{api}/api/v1/modules/{slug}/offline/light/manifest", headers=woman.headers).content
