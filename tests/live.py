@@ -35,8 +35,8 @@ def live_server(settings: Settings, port: int = 0,
     port = sock.getsockname()[1]
     # the server's public address is itself: lesson images as served point back at it
     app = create_app(settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"}))
-    server = uvicorn.Server(uvicorn.Config(wrap(app) if wrap else app, log_level="warning", access_log=False, limit_concurrency=1000,
-                                           backlog=2048, proxy_headers=False))
+    server = uvicorn.Server(uvicorn.Config(wrap(app) if wrap else app, log_level="warning", access_log=False,
+                                           limit_concurrency=1000, backlog=2048, proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -153,6 +153,18 @@ def offline(context: Any, page: Any) -> None:
     page.locator("#modulos").wait_for()
 
 
+def holding_it_offline(shelf: Shelf, context: Any, tier: str = "light") -> tuple[Actor, Any, int]:
+    """A woman who logged in and downloaded the first module, now with no connection: (her, the page, the port
+    to bring the server back on)."""
+    woman = shelf.factory.participant("PE")
+    with live_server(shelf.settings) as api:
+        page = open_reader(context, api)
+        log_in(page, woman)
+        download(page, shelf.module.slug, tier)
+    offline(context, page)
+    return woman, page, port_of(api)
+
+
 def back_online(context: Any, page: Any) -> None:
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
@@ -262,6 +274,7 @@ def cut_once(suffix: str, after_bytes: int, ranges: list[str | None]) -> Callabl
                     if sent + len(body) >= after_bytes:
                         await send({"type": "http.response.body", "body": body[:after_bytes - sent],
                                     "more_body": True})
+                        await asyncio.sleep(0.5)  # the half reaches the page before the connection breaks
                         raise ConnectionAbortedError("señal perdida a mitad de la descarga")
                     sent += len(body)
                 await send(message)
@@ -272,5 +285,6 @@ def cut_once(suffix: str, after_bytes: int, ranges: list[str | None]) -> Callabl
 
 
 __all__ = ["ARTIFACTS", "PASSWORD", "Shelf", "back_online", "card", "copy_content", "cut_once", "download",
-           "live_server", "log_in", "manifest_of", "offline", "open_reader", "pending", "phone", "picture_shown", "port_of",
-           "queued", "sha256", "shelf", "shelf_on", "slow_answer", "storage_of", "study_first_lesson", "zip_bytes"]
+           "holding_it_offline", "live_server", "log_in", "manifest_of", "offline", "open_reader", "pending",
+           "phone", "picture_shown", "port_of", "queued", "sha256", "shelf", "shelf_on", "slow_answer",
+           "storage_of", "study_first_lesson", "zip_bytes"]

@@ -17,6 +17,7 @@ from tests.browser.reader_kit import (
     card,
     cut_once,
     download,
+    holding_it_offline,
     live_server,
     log_in,
     offline,
@@ -78,13 +79,8 @@ def _summary(api: str, headers: dict[str, str], slug: str) -> dict[str, Any]:
 
 
 def test_progreso_json_exported_offline_and_imported_gives_what_a_sync_gives(shelf: Shelf, phone: Any) -> None:
-    woman = shelf.factory.participant("PE")
+    woman, page, port = holding_it_offline(shelf, phone)
     slug = shelf.module.slug
-    with live_server(shelf.settings) as api:
-        page = open_reader(phone, api)
-        log_in(page, woman)
-        download(page, slug)
-    offline(phone, page)
     study_first_lesson(page, slug)
     pending(page, 2)
     with page.expect_download() as saved:
@@ -96,7 +92,7 @@ def test_progreso_json_exported_offline_and_imported_gives_what_a_sync_gives(she
     assert exported["device_id"] == page.evaluate("(name) => get('accounts', name)", woman.username)["device_id"]
     assert exported["exported_at"].endswith("Z")
     assert sorted(e["type"] for e in exported["events"]) == ["lesson_completed", "lesson_viewed"]
-    with live_server(shelf.settings, port=port_of(api)) as api:
+    with live_server(shelf.settings, port=port) as api:
         # weeks without signal: her coordinator uploads the file for her
         coordinator = shelf.factory.coordinator("PE")
         imported = httpx.post(f"{api}/api/v1/participants/{woman.participant_id}/progress/import",
@@ -273,13 +269,8 @@ def _read(page: Any, position: int) -> None:
 
 
 def test_an_expired_session_keeps_the_queue_and_refused_events_are_kept_and_shown(shelf: Shelf, phone: Any) -> None:
-    woman = shelf.factory.participant("PE")
+    woman, page, port = holding_it_offline(shelf, phone)
     slug = shelf.module.slug
-    with live_server(shelf.settings) as api:
-        page = open_reader(phone, api)
-        log_in(page, woman)
-        download(page, slug)
-    offline(phone, page)
     card(page, slug).get_by_role("button", name="Estudiar").click()
     _read(page, 0)
     _read(page, 1)
@@ -287,7 +278,7 @@ def test_an_expired_session_keeps_the_queue_and_refused_events_are_kept_and_show
     pending(page, 4)
     rows = {(row["event"]["lesson"], row["event"]["type"]): row for row in queued(page, woman.username)}
     first, second = shelf.module.lessons[0].slug, shelf.module.lessons[1].slug
-    with live_server(shelf.settings, port=port_of(api)) as api:
+    with live_server(shelf.settings, port=port) as api:
         # weeks offline: the token the reader holds was revoked meanwhile
         token = page.evaluate("(name) => get('accounts', name)", woman.username)["token"]
         assert httpx.post(f"{api}/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}).is_success
@@ -319,7 +310,7 @@ def test_an_expired_session_keeps_the_queue_and_refused_events_are_kept_and_show
         assert shelf.events_of(woman) == 3  # the other phone's, and the two accepted
         texts = refused.all_inner_texts()
         page.reload()  # kept: shown again, never dropped
-        page.locator("#modulos").wait_for()
+        page.locator(".rechazado").nth(1).wait_for()
         assert page.locator(".rechazado").all_inner_texts() == texts
         assert any("leccion-que-ya-no-esta" in text for text in texts)
         assert all("consulte a su coordinadora" in text for text in texts)
@@ -331,13 +322,8 @@ def test_narration_plays_from_the_cache_with_range_and_no_network(shelf: Shelf, 
         import pytest
 
         pytest.skip("no synthesiser (espeak-ng es-419 and opusenc): the full tier has no narration to play")
-    woman = shelf.factory.participant("PE")
+    woman, page, port = holding_it_offline(shelf, phone, "full")
     slug = shelf.module.slug
-    with live_server(shelf.settings) as api:
-        page = open_reader(phone, api)
-        log_in(page, woman)
-        download(page, slug, "full")
-    offline(phone, page)
     card(page, slug).get_by_role("button", name="Estudiar").click()
     page.locator("#lecciones li").first.get_by_role("button", name="Leer").click()
     audio = page.locator("#narracion")
@@ -364,17 +350,12 @@ def test_narration_plays_from_the_cache_with_range_and_no_network(shelf: Shelf, 
 
 
 def test_a_page_killed_mid_sync_loses_nothing_and_doubles_nothing(shelf: Shelf, phone: Any) -> None:
-    woman = shelf.factory.participant("PE")
+    woman, page, port = holding_it_offline(shelf, phone)
     slug = shelf.module.slug
-    with live_server(shelf.settings) as api:
-        page = open_reader(phone, api)
-        log_in(page, woman)
-        download(page, slug)
-    offline(phone, page)
     study_first_lesson(page, slug)
     pending(page, 2)
     posts: list[str] = []
-    with live_server(shelf.settings, port=port_of(api), wrap=slow_answer("/api/v1/progress/events", 3, posts)):
+    with live_server(shelf.settings, port=port, wrap=slow_answer("/api/v1/progress/events", 3, posts)) as api:
         phone.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         deadline = 50
