@@ -44,6 +44,11 @@ _BYTES = {"": _TEMPLATES.get_template("reader.html").render(base=BASE, version=V
 _SW = _TEMPLATES.get_template("sw.js").render(version=VERSION, files=json.dumps(SHELL_PATHS)).encode()
 
 
+def served_files() -> dict[str, bytes]:
+    """Path → the bytes the reader's own files are served as (its weight, for `make bench`)."""
+    return {f"{BASE}{name}": data for name, data in _BYTES.items()} | {f"{BASE}sw.js": _SW}
+
+
 def _answer(request: Request, data: bytes, media_type: str, extra: dict[str, str] | None = None) -> Response:
     etag = f'"{hashlib.sha256(data).hexdigest()}"'
     headers = {**_HEADERS, "ETag": etag, **(extra or {})}
