@@ -483,7 +483,10 @@ document.addEventListener("DOMContentLoaded", () => {
     say("");
     showLogin();
   });
-  $("solo-wifi").addEventListener("change", (event) => put("settings", {key: "solo-wifi", value: event.target.checked}));
+  $("solo-wifi").addEventListener("change", async (event) => {
+    await put("settings", {key: "solo-wifi", value: event.target.checked});
+    if (!event.target.checked) sync();  // what the setting held goes now
+  });
   $("abrir-zip").addEventListener("change", (event) => event.target.files[0] && openSavedZip(event.target.files[0]));
   $("exportar").addEventListener("click", exportProgress);
   for (const button of document.querySelectorAll(".volver")) button.addEventListener("click", () => start());
