@@ -1,5 +1,6 @@
 """A phone holding version N of a module sees N+1 after one lesson changed: the reader fetches the new manifest
-and only the files whose hash it lacks (from /blobs), not the zip again. Counted from the page's own requests."""
+and only the files whose hash it lacks (from /blobs), not the zip again, counted from the page's own requests; a
+cut on the way leaves version N whole, and trying again finishes."""
 
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,7 @@ from app.offline.builder import changed_files
 from tests.browser.reader_kit import (
     card,
     copy_content,
+    cut_once,
     download,
     live_server,
     log_in,
@@ -41,12 +43,20 @@ def test_an_update_fetches_only_the_changed_lesson_and_the_new_manifest(backend:
 
         with live_server(shelf.settings, port=port_of(api)) as api:
             new = manifest_of(api, woman, slug, "light")
-            assert new["version"] != old["version"]
-            lacking = [f for f in changed_files(old, new) if f["sha256"] not in {g["sha256"] for g in old["files"]}]
-            assert [f["path"] for f in lacking] == [f"lessons/{lesson}.html"]
+            manifest_size = len(manifest_bytes(api, woman, slug))
+        assert new["version"] != old["version"]
+        lacking = [f for f in changed_files(old, new) if f["sha256"] not in {g["sha256"] for g in old["files"]}]
+        assert [f["path"] for f in lacking] == [f"lessons/{lesson}.html"]
+        # the first try of the update loses the signal halfway through the changed lesson
+        cut = cut_once(f"/blobs/{lacking[0]['sha256']}", lacking[0]["bytes"] // 2, [])
+        with live_server(shelf.settings, port=port_of(api), wrap=cut) as api:
             page.reload()
             found = card(page, slug)
             found.get_by_text("Hay una versión nueva").wait_for()
+            found.get_by_role("button", name="Actualizar el módulo").click()
+            page.get_by_text("Se cortó la descarga").wait_for()
+            # nothing half-installed: the version she had is whole and still the one she studies
+            assert page.evaluate(f"() => get('modules', '{slug}')")["version"] == old["version"]
             page.evaluate("() => performance.clearResourceTimings()")
             found.get_by_role("button", name="Actualizar el módulo").click()
             page.get_by_text("Módulo actualizado").wait_for(timeout=30_000)
@@ -58,7 +68,7 @@ def test_an_update_fetches_only_the_changed_lesson_and_the_new_manifest(backend:
             assert not [url for url, _size in files if url.endswith(".zip")]  # never the whole module again
             assert sorted(url for url, _size in files) == sorted(
                 [f"/modules/{slug}/offline/light/manifest", *(f"/blobs/{f['sha256']}" for f in lacking)])
-            needed = sum(f["bytes"] for f in lacking) + len(manifest_bytes(api, woman, slug))
+            needed = sum(f["bytes"] for f in lacking) + manifest_size
             spent = sum(size for _url, size in files)
             assert spent <= 1.1 * needed, (spent, needed)
             saved = page.evaluate(f"() => get('modules', '{slug}')")
