@@ -13,7 +13,7 @@ from app.auth.router import router as auth_router
 from app.certificates.pages import router as certificate_pages
 from app.certificates.router import router as certificates_router
 from app.content.router import router as content_router
-from app.core.compression import SelectiveGZipMiddleware
+from app.core.compression import SelectiveCompressMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
 from app.core.docs import install_docs
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Utf8QueryStringMiddleware)
     app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(SelectiveGZipMiddleware)
+    app.add_middleware(SelectiveCompressMiddleware)
     if settings.forwarded_allow_ips:
         # the client's address as the trusted proxy saw it; a forged header from anyone else is ignored
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp
 
 from app.content.service import load_modules
 from app.core.config import Settings
@@ -24,16 +25,18 @@ from tests.progress.conftest import programme
 
 
 @contextmanager
-def live_server(settings: Settings, port: int = 0) -> Iterator[str]:
-    """``port`` 0: any free one; a fixed one brings a stopped server back at the same origin."""
+def live_server(settings: Settings, port: int = 0,
+                wrap: Callable[[ASGIApp], ASGIApp] | None = None) -> Iterator[str]:
+    """``port`` 0: any free one; a fixed one brings a stopped server back at the same origin. ``wrap``: an ASGI
+    layer around the app (a slow or cut connection, for the browser tests)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     # the server's public address is itself: lesson images as served point back at it
     app = create_app(settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"}))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, limit_concurrency=1000,
-                                           backlog=2048, proxy_headers=False))
+    server = uvicorn.Server(uvicorn.Config(wrap(app) if wrap else app, log_level="warning", access_log=False,
+                                           limit_concurrency=1000, backlog=2048, proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

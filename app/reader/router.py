@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core.errors import NotFound, error_responses
 
@@ -26,18 +27,26 @@ _HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-cache"}
 
 
-def _files() -> dict[str, bytes]:
-    shell = (HERE / "templates" / "reader.html").read_bytes()
-    return {"": shell, **{name: (HERE / "static" / name).read_bytes() for name in STATIC}}
+_TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                        undefined=StrictUndefined, keep_trailing_newline=True)
+BASE = "/aprender/"
+SHELL_PATHS = [BASE, *(f"{BASE}{name}" for name in STATIC)]
+_STATIC_BYTES = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
+# a new shell, script or style is a new version, hence a new service worker, which replaces the old cache on
+# activation; rendered once at start (nothing in them depends on the request)
+VERSION = hashlib.sha256(b"".join(
+    hashlib.sha256(data).digest() for data in [
+        *(_STATIC_BYTES[name] for name in sorted(_STATIC_BYTES)),
+        *((HERE / "templates" / name).read_bytes() for name in ("reader.html", "sw.js"))])).hexdigest()[:16]
+_BYTES = {"": _TEMPLATES.get_template("reader.html").render(base=BASE, version=VERSION).encode(),
+          **_STATIC_BYTES}
+# sw.js is JavaScript, not HTML: nothing is escaped, the list goes in as JSON
+_SW = _TEMPLATES.get_template("sw.js").render(version=VERSION, files=json.dumps(SHELL_PATHS)).encode()
 
 
-_BYTES = _files()
-# a new shell or script is a new service worker, which replaces the old cache on activation
-VERSION = hashlib.sha256(b"".join(hashlib.sha256(data).digest()
-                                  for _name, data in sorted(_BYTES.items()))).hexdigest()[:16]
-SHELL_PATHS = ["/aprender/", *(f"/aprender/{name}" for name in STATIC)]
-_SW = ((HERE / "templates" / "sw.js").read_text(encoding="utf-8")
-       .replace("{{ version }}", VERSION).replace("{{ files }}", json.dumps(SHELL_PATHS))).encode()
+def served_files() -> dict[str, bytes]:
+    """Path → the bytes the reader's own files are served as (its weight, for `make bench`)."""
+    return {f"{BASE}{name}": data for name, data in _BYTES.items()} | {f"{BASE}sw.js": _SW}
 
 
 def _answer(request: Request, data: bytes, media_type: str, extra: dict[str, str] | None = None) -> Response:

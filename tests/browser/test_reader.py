@@ -18,7 +18,8 @@ from tests.factories import Factory
 from tests.live import live_server
 from tests.offline.conftest import CONTENT
 
-ARTEFACTS = Path(__file__).resolve().parent.parent.parent / "var" / "test-artefacts"
+# kept to look at, as tests/artifacts/certificado-*.png are (the folder's .gitignore keeps them out of git)
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 def test_study_offline_then_sync_once(browser: Any, tmp_path: Path) -> None:
@@ -58,7 +59,8 @@ def test_study_offline_then_sync_once(browser: Any, tmp_path: Path) -> None:
         page.locator("#lecciones li").first.get_by_role("button", name="Leer").click()
         image = page.locator("#leccion-texto img").first
         image.wait_for()
-        page.wait_for_function("document.querySelector('#leccion-texto img').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelector('#leccion-texto img').naturalWidth > 0")
+        page.screenshot(path=str(ARTIFACTS / "lector-leccion-360x800.png"), full_page=True)  # with its picture
         page.click("#terminar")
         page.locator("#lecciones li").nth(quizzed.position - 1).get_by_role("button", name="Leer").click()
         for question, options in right.items():
@@ -69,8 +71,9 @@ def test_study_offline_then_sync_once(browser: Any, tmp_path: Path) -> None:
         page.click(".volver-modulo")
         page.click(".volver")
         page.get_by_text("3 avance(s) por enviar").wait_for()
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTEFACTS / "reader-offline-360x800.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "lector-modulos-360x800.png"))
+        for name in ("lector-leccion-360x800.png", "lector-modulos-360x800.png"):
+            assert (ARTIFACTS / name).stat().st_size > 5_000, name  # a picture, not an empty page
 
         with live_server(settings, port=port) as api:
             context.set_offline(False)

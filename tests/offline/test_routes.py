@@ -3,8 +3,10 @@
 import hashlib
 import io
 import json
+import re
 import zipfile
 
+import brotli
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -184,8 +186,52 @@ def test_waitlisted_may_not_download_completed_may(client: TestClient, learner: 
     assert client.get(f"{API}/modules/saberes/offline").status_code == 401
 
 
-def test_json_is_gzipped_for_clients_that_accept_it(client: TestClient) -> None:
-    response = client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
-    assert response.headers["content-encoding"] == "gzip"
+def test_json_and_html_are_brotli_where_accepted_gzip_as_the_fallback(client: TestClient) -> None:
+    chrome = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    for url in ("/openapi.json", "/aprender/"):
+        response = client.get(url, headers=chrome)
+        assert response.headers["content-encoding"] == "br", url
+        assert "accept-encoding" in response.headers["vary"].lower()
+        plain = client.get(url, headers={"Accept-Encoding": "identity"}).content
+        assert brotli.decompress(_raw(client, url, chrome)) == plain
+    old_phone = client.get("/openapi.json", headers={"Accept-Encoding": "gzip, deflate"})
+    assert old_phone.headers["content-encoding"] == "gzip"
     plain = client.get("/openapi.json", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
+
+
+def _raw(client: TestClient, url: str, headers: dict[str, str]) -> bytes:
+    """The bytes on the wire (httpx decodes brotli itself when it can)."""
+    with client.stream("GET", url, headers=headers) as response:
+        return b"".join(response.iter_raw())
+
+
+def test_zips_manifests_blobs_and_ranges_are_never_recompressed(client: TestClient, learner: Actor) -> None:
+    chrome = {**learner.headers, "Accept-Encoding": "gzip, deflate, br, zstd"}
+    manifest = client.get(f"{API}/modules/saberes/offline/light/manifest", headers=chrome)
+    assert manifest.status_code == 200
+    blob = manifest.json()["files"][0]["sha256"]
+    for url, extra in ((f"{API}/modules/saberes/offline/light.zip", {}),
+                       (f"{API}/modules/saberes/offline/light/manifest", {}),
+                       (f"{API}/blobs/{blob}", {}),
+                       ("/openapi.json", {"Range": "bytes=0-99"})):
+        response = client.get(url, headers={**chrome, **extra})
+        assert "content-encoding" not in response.headers, url
+
+
+def test_the_reader_shell_is_rendered_and_its_service_worker_caches_exactly_what_it_loads(client: TestClient) -> None:
+    shell = client.get("/aprender/")
+    assert shell.status_code == 200
+    assert "script-src 'self'" in shell.headers["Content-Security-Policy"]
+    assert "{{" not in shell.text
+    assert "{%" not in shell.text
+    loaded = set(re.findall(r'(?:href|src)="(/aprender/[^"]+)"', shell.text))
+    worker = client.get("/aprender/sw.js")
+    assert "{{" not in worker.text
+    cached = set(json.loads(re.search(r"const FILES = (\[.*\]);", worker.text).group(1)))  # type: ignore[union-attr]
+    assert loaded <= cached
+    assert "/aprender/" in cached
+    for path in cached:
+        assert client.get(path).status_code == 200, path
+    version = re.search(r'data-version="([0-9a-f]{16})"', shell.text).group(1)  # type: ignore[union-attr]
+    assert f'"caminos-shell-{version}"' in worker.text  # one version: a new shell is a new worker

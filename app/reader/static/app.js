@@ -6,6 +6,9 @@ const API = "/api/v1";
 const PACKAGES = "caminos-paquetes";
 const $ = (id) => document.getElementById(id);
 const state = {user: null, module: null, lesson: null, openedAt: 0, syncing: false};
+// a message written for her, in Spanish; any other error (a cut connection: "Failed to fetch") is not shown as is
+class Aviso extends Error {}
+const told = (error, fallback) => error instanceof Aviso ? error.message : fallback;
 
 // --- IndexedDB ------------------------------------------------------------------------------------------------
 let dbPromise = null;
@@ -63,10 +66,12 @@ async function sha256(bytes) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
-function authHeaders() { return state.user ? {Authorization: "Bearer " + state.user.token} : {}; }
+// the reader is in Spanish, whatever language the phone is set to: so are the server's messages it shows
+const SPANISH = {"Accept-Language": "es"};
+function authHeaders() { return state.user ? {...SPANISH, Authorization: "Bearer " + state.user.token} : SPANISH; }
 async function api(path, options = {}) {
   const response = await fetch(API + path, {...options, headers: {...authHeaders(), ...(options.headers || {})}});
-  if (response.status === 401) throw Object.assign(new Error("login"), {status: 401});
+  if (response.status === 401) throw Object.assign(new Aviso("Su sesión terminó: ingrese de nuevo."), {status: 401});
   return response;
 }
 async function setting(key, fallback) { const row = await get("settings", key); return row ? row.value : fallback; }
@@ -74,10 +79,10 @@ async function setting(key, fallback) { const row = await get("settings", key); 
 // --- accounts -------------------------------------------------------------------------------------------------
 async function login(username, password) {
   const body = new URLSearchParams({username, password});
-  const response = await fetch(API + "/auth/token", {method: "POST", body});
-  if (!response.ok) throw new Error((await response.json()).detail || "No se pudo ingresar.");
+  const response = await fetch(API + "/auth/token", {method: "POST", body, headers: SPANISH});
+  if (!response.ok) throw new Aviso((await response.json()).detail || "No se pudo ingresar.");
   const token = (await response.json()).access_token;
-  const me = await (await fetch(API + "/me", {headers: {Authorization: "Bearer " + token}})).json();
+  const me = await (await fetch(API + "/me", {headers: {...SPANISH, Authorization: "Bearer " + token}})).json();
   const previous = await get("accounts", me.username);
   const account = {username: me.username, name: me.full_name, token,
                    device_id: previous ? previous.device_id : crypto.randomUUID()};
@@ -95,7 +100,7 @@ async function start() {
   await renderModules();
   sync();
 }
-async function showLogin() {
+async function showLogin(username = "") {
   const accounts = await all("accounts");
   const list = $("cuentas");
   list.replaceChildren();
@@ -103,10 +108,20 @@ async function showLogin() {
   for (const account of accounts) {
     list.append(el("button", {type: "button", class: "secundario", onclick: () => {
       localStorage.setItem("caminos-actual", account.username);
+      say("");  // what was said to the one before is not hers
       start();
-    }}, account.name || account.username));
+    }}, account.name || account.username,  // two women of the same name on one phone: her username tells
+    account.name ? el("small", {}, ` (${account.username})`) : ""));
   }
+  $("form-ingreso").elements.username.value = username;
   show("ingreso");
+}
+// weeks offline, and her token expired: what she did stays queued, she logs in again and it is sent then
+function askLoginAgain() {
+  const username = state.user.username;
+  say("Su sesión terminó: ingrese de nuevo para enviar su avance (queda guardado en el teléfono).");
+  state.user = null;
+  showLogin(username);
 }
 
 // --- zips -----------------------------------------------------------------------------------------------------
@@ -118,11 +133,11 @@ async function unzip(buffer) {
   const view = new DataView(buffer);
   let end = buffer.byteLength - 22;
   while (end >= 0 && view.getUint32(end, true) !== 0x06054b50) end--;
-  if (end < 0) throw new Error("El archivo no es un módulo (no es un zip).");
+  if (end < 0) throw new Aviso("El archivo no es un módulo (no es un zip).");
   const files = {};
   let at = view.getUint32(end + 16, true);
   for (let i = view.getUint16(end + 10, true); i > 0; i--) {
-    if (view.getUint32(at, true) !== 0x02014b50) throw new Error("El zip está dañado.");
+    if (view.getUint32(at, true) !== 0x02014b50) throw new Aviso("El zip está dañado.");
     const method = view.getUint16(at + 10, true), size = view.getUint32(at + 20, true);
     const nameLength = view.getUint16(at + 28, true), extra = view.getUint16(at + 30, true);
     const comment = view.getUint16(at + 32, true), offset = view.getUint32(at + 42, true);
@@ -137,12 +152,12 @@ async function unzip(buffer) {
 const TYPES = {html: "text/html; charset=utf-8", json: "application/json", svg: "image/svg+xml", webp: "image/webp",
                png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", opus: "audio/ogg", ogg: "audio/ogg"};
 async function install(files) {
-  if (!files["manifest.json"]) throw new Error("Al zip le falta manifest.json: no es un módulo.");
+  if (!files["manifest.json"]) throw new Aviso("Al zip le falta manifest.json: no es un módulo.");
   const manifest = JSON.parse(new TextDecoder().decode(files["manifest.json"]));
   for (const file of manifest.files) {  // every file exactly as the server built it
     const data = files[file.path];
     if (!data || data.length !== file.bytes || await sha256(data) !== file.sha256) {
-      throw new Error(`El archivo ${file.path} está dañado o incompleto; descargue el módulo de nuevo.`);
+      throw new Aviso(`El archivo ${file.path} está dañado o incompleto; descargue el módulo de nuevo.`);
     }
   }
   const cache = await caches.open(PACKAGES);
@@ -151,6 +166,11 @@ async function install(files) {
     const type = TYPES[file.path.split(".").pop()] || "application/octet-stream";
     await cache.put(base + file.path, new Response(files[file.path], {headers: {"Content-Type": type}}));
   }
+  const previous = await get("modules", manifest.module);
+  const kept = new Set(manifest.files.map((f) => f.path));
+  for (const file of previous ? previous.manifest.files : []) {  // an older version's files it no longer has
+    if (!kept.has(file.path)) await cache.delete(base + file.path);
+  }
   const module = JSON.parse(new TextDecoder().decode(files["module.json"]));
   await put("modules", {key: manifest.module, version: manifest.version, tier: manifest.tier, manifest, module,
                         bytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0)});
@@ -158,14 +178,15 @@ async function install(files) {
 }
 
 // --- download: resumable, with progress -----------------------------------------------------------------------
-function onWifiOnly() {
+// "sólo con wifi" and the browser says she is on mobile data (where it does not tell, nothing is held)
+async function heldForWifi() {
   const connection = navigator.connection;
-  return connection && connection.type && !["wifi", "ethernet"].includes(connection.type);
+  const offWifi = Boolean(connection && connection.type && !["wifi", "ethernet"].includes(connection.type));
+  return offWifi && await setting("solo-wifi", false);
 }
-async function download(slug, tier, meter) {
-  if (await setting("solo-wifi", false) && onWifiOnly()) {
-    throw new Error("Activó «sólo con wifi»: conéctese a un wifi para descargar.");
-  }
+async function download(slug, tier, meter, have) {
+  if (await heldForWifi()) throw new Aviso("Activó «sólo con wifi»: conéctese a un wifi para descargar.");
+  if (have) return update(slug, tier, have, meter);
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist();  // never evicted under pressure
   const info = await (await api(`/modules/${slug}/offline`)).json();
   const target = info.tiers.find((t) => t.tier === tier);
@@ -177,7 +198,7 @@ async function download(slug, tier, meter) {
     const headers = partial.blob.size ? {Range: `bytes=${partial.blob.size}-`, "If-Range": etag} : {};
     const response = await api(`/modules/${slug}/offline/${tier}.zip`, {headers});
     if (response.status === 200) partial.blob = new Blob([]);  // another version: start over
-    else if (response.status !== 206) throw new Error("El servidor no entregó el módulo; intente más tarde.");
+    else if (response.status !== 206) throw new Aviso("El servidor no entregó el módulo; intente más tarde.");
     const reader = response.body.getReader();
     let pending = [], pendingBytes = 0;
     try {
@@ -201,10 +222,36 @@ async function download(slug, tier, meter) {
   const buffer = await partial.blob.arrayBuffer();
   if (await sha256(buffer) !== target.sha256) {
     await remove("partials", key);
-    throw new Error("La descarga llegó dañada; toque Descargar para intentarlo de nuevo.");
+    throw new Aviso("La descarga llegó dañada; toque Descargar para intentarlo de nuevo.");
   }
   await install(await unzip(buffer));
   await remove("partials", key);
+}
+// a new version of a module she holds: the new manifest says which files it has; those whose sha256 she already
+// holds (under any path) come from the cache, only the others from the server, one by one by their hash
+async function update(slug, tier, have, meter) {
+  const response = await api(`/modules/${slug}/offline/${tier}/manifest`);
+  if (!response.ok) throw new Aviso("El servidor no entregó el módulo; intente más tarde.");
+  const manifestBytes = new Uint8Array(await response.arrayBuffer());
+  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
+  const cache = await caches.open(PACKAGES);
+  const held = new Map(have.manifest.files.map((f) => [f.sha256, `/aprender/paquete/${slug}/${f.path}`]));
+  const lacking = manifest.files.filter((f) => !held.has(f.sha256)).reduce((sum, f) => sum + f.bytes, 0);
+  const files = {"manifest.json": manifestBytes};
+  let fetched = 0;
+  for (const file of manifest.files) {
+    const cached = held.has(file.sha256) && await cache.match(held.get(file.sha256));
+    if (cached) {
+      files[file.path] = new Uint8Array(await cached.arrayBuffer());
+      continue;
+    }
+    const blob = await fetch(`${API}/blobs/${file.sha256}`);
+    if (!blob.ok) throw new Aviso("El servidor no entregó el módulo; intente más tarde.");
+    files[file.path] = new Uint8Array(await blob.arrayBuffer());
+    fetched += file.bytes;
+    meter.value = lacking ? Math.min(1, fetched / lacking) : 1;
+  }
+  await install(files);  // checks every file's sha256 against the new manifest before using any
 }
 
 // --- modules --------------------------------------------------------------------------------------------------
@@ -237,6 +284,7 @@ async function offerDownload(item, entry, have) {
     info = await response.json();
   } catch (error) { return; }
   if (have && have.version === info.version) return;
+  if (have) for (const tier of info.tiers) tier.recommended = tier.tier === have.tier;  // keep what she chose
   const select = el("select", {"aria-label": "Tamaño de la descarga"});
   const names = {text: "Sólo texto", light: "Texto e imágenes", full: "Con imágenes y audio"};
   for (const tier of info.tiers) {
@@ -247,13 +295,13 @@ async function offerDownload(item, entry, have) {
   const button = el("button", {type: "button", onclick: async () => {
     button.disabled = true; meter.hidden = false;
     try {
-      await download(entry.slug, select.value, meter);
-      say("Módulo guardado: ya puede estudiar sin conexión.");
+      await download(entry.slug, select.value, meter, have);
+      say(have ? "Módulo actualizado: ya puede estudiar sin conexión." : "Módulo guardado: ya puede estudiar sin conexión.");
       await renderModules();
     } catch (error) {
-      say(error.status === 401 ? "Su sesión terminó: ingrese de nuevo." : error.message ||
-          "Se cortó la descarga; toque Descargar para continuar donde quedó.");
       button.disabled = false;
+      if (error.status === 401) return askLoginAgain();
+      say(told(error, "Se cortó la descarga; toque Descargar para continuar donde quedó."));
     }
   }}, have ? "Actualizar el módulo" : "Descargar para estudiar sin conexión");
   item.append(el("p", {class: "peso"}, have ? "Hay una versión nueva." : ""), select, button, meter);
@@ -275,7 +323,7 @@ async function openModule(slug) {
 }
 async function packageFile(path) {
   const response = await fetch(`/aprender/paquete/${state.module.key}/${path}`);
-  if (!response.ok) throw new Error("Falta un archivo del módulo; descárguelo de nuevo.");
+  if (!response.ok) throw new Aviso("Falta un archivo del módulo; descárguelo de nuevo.");
   return response;
 }
 async function openLesson(lesson) {
@@ -322,6 +370,12 @@ async function record(type, payload) {
 // --- sync -----------------------------------------------------------------------------------------------------
 async function sync() {
   if (!state.user || state.syncing || !navigator.onLine) return renderPending();
+  if (await heldForWifi()) {
+    if ((await eventsOf(state.user.username)).some((e) => e.status === "pending")) {
+      say("Activó «sólo con wifi»: su avance se enviará cuando esté en un wifi.");
+    }
+    return renderPending();
+  }
   state.syncing = true;
   try {
     const queued = (await eventsOf(state.user.username)).filter((e) => e.status === "pending");
@@ -329,7 +383,7 @@ async function sync() {
       const batch = queued.slice(i, i + 500);
       const response = await api("/progress/events", {method: "POST", headers: {"Content-Type": "application/json"},
         body: JSON.stringify({device_id: state.user.device_id, events: batch.map((e) => e.event)})});
-      if (!response.ok) throw new Error("El servidor no recibió el avance; se intentará más tarde.");
+      if (!response.ok) throw new Aviso("El servidor no recibió el avance; se intentará más tarde.");
       const byId = Object.fromEntries(batch.map((e) => [e.event.event_id, e]));
       for (const result of (await response.json()).results) {
         const row = byId[result.event_id];
@@ -337,14 +391,17 @@ async function sync() {
         if (result.status === "accepted" || result.status === "duplicate") {
           await put("events", {...row, status: "synced", score: result.score, passed: result.passed});
         } else {  // rejected or conflict: kept and shown, never silently dropped
-          await put("events", {...row, status: result.status, reason: result.reason});
+          await put("events", {...row, status: result.status, reason: result.detail || result.reason});
         }
       }
     }
-    say(queued.length ? "Avance enviado." : "");
+    if (queued.length) say("Avance enviado.");  // nothing sent: the message on screen stays
   } catch (error) {
-    say(error.status === 401 ? "Su sesión terminó: ingrese de nuevo para enviar su avance (queda guardado)."
-                             : error.message || "Sin conexión: su avance queda guardado en el teléfono.");
+    if (error.status === 401) {
+      state.syncing = false;
+      return askLoginAgain();
+    }
+    say(told(error, "Sin conexión: su avance queda guardado en el teléfono."));
   } finally {
     state.syncing = false;
   }
@@ -353,17 +410,20 @@ async function sync() {
 async function renderPending() {
   if (!state.user) return;
   const rows = await eventsOf(state.user.username);
+  const titles = {};  // her lessons by their titles, not their slugs
+  for (const saved of await all("modules")) for (const l of saved.module.lessons) titles[l.slug] = l.title;
+  const title = (event) => titles[event.lesson] || event.lesson;
   const box = $("pendientes");
   box.replaceChildren();
   const pending = rows.filter((e) => e.status === "pending").length;
   if (pending) box.append(el("p", {class: "aviso"}, `${pending} avance(s) por enviar: se enviarán al conectarse.`));
   for (const row of rows.filter((e) => e.status === "rejected" || e.status === "conflict")) {
     box.append(el("p", {class: "aviso rechazado"},
-      `No se pudo registrar «${row.event.lesson}» (${row.reason || row.status}); consulte a su coordinadora.`));
+      `No se pudo registrar «${title(row.event)}» (${row.reason || row.status}); consulte a su coordinadora.`));
   }
   for (const row of rows.filter((e) => e.status === "synced" && e.event.type === "quiz_submitted")) {
     if (row.shown) continue;  // told once
-    box.append(el("p", {class: "aviso"}, `Cuestionario «${row.event.lesson}»: ` +
+    box.append(el("p", {class: "aviso"}, `Cuestionario «${title(row.event)}»: ` +
       (row.passed ? "¡aprobado!" : "no aprobado todavía, puede intentarlo de nuevo.")));
     await put("events", {...row, shown: true});
   }
@@ -386,7 +446,7 @@ async function openSavedZip(file) {
     say(`Módulo «${module.title}» abierto y revisado: todos sus archivos están completos.`);
     await renderModules();
   } catch (error) {
-    say(error.message || "No se pudo abrir el archivo.");
+    say(told(error, "No se pudo abrir el archivo."));
   }
 }
 
@@ -400,20 +460,33 @@ document.addEventListener("DOMContentLoaded", () => {
       await login(form.get("username").trim(), form.get("password"));
       event.target.reset();
       await start();
-    } catch (error) { say(error.message || "Sin conexión: para ingresar por primera vez necesita internet."); }
+    } catch (error) { say(told(error, "Sin conexión: para ingresar por primera vez necesita internet.")); }
   });
   $("form-activar").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
-    const response = await fetch(API + "/auth/activate", {method: "POST", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({code: form.get("code").trim(), password: form.get("password")})});
-    const body = await response.json();
-    if (!response.ok) return say(body.detail);
-    await login(body.username, form.get("password"));
-    await start();
+    try {
+      const response = await fetch(API + "/auth/activate", {method: "POST",
+        headers: {...SPANISH, "Content-Type": "application/json"},
+        body: JSON.stringify({code: form.get("code").trim(), password: form.get("password")})});
+      const body = await response.json();
+      if (!response.ok) return say(body.detail || "No se pudo activar la cuenta.");
+      await login(body.username, form.get("password"));
+      event.target.reset();
+      say("Cuenta activada.");
+      await start();
+    } catch (error) { say(told(error, "Sin conexión: para activar su cuenta necesita internet.")); }
   });
-  $("cambiar").addEventListener("click", () => { localStorage.removeItem("caminos-actual"); state.user = null; showLogin(); });
-  $("solo-wifi").addEventListener("change", (event) => put("settings", {key: "solo-wifi", value: event.target.checked}));
+  $("cambiar").addEventListener("click", () => {
+    localStorage.removeItem("caminos-actual");
+    state.user = null;
+    say("");
+    showLogin();
+  });
+  $("solo-wifi").addEventListener("change", async (event) => {
+    await put("settings", {key: "solo-wifi", value: event.target.checked});
+    if (!event.target.checked) sync();  // what the setting held goes now
+  });
   $("abrir-zip").addEventListener("change", (event) => event.target.files[0] && openSavedZip(event.target.files[0]));
   $("exportar").addEventListener("click", exportProgress);
   for (const button of document.querySelectorAll(".volver")) button.addEventListener("click", () => start());
@@ -438,6 +511,8 @@ document.addEventListener("DOMContentLoaded", () => {
     sync();
   });
   window.addEventListener("online", sync);
+  // on Wi-Fi again (Android Chrome tells): what "sólo con wifi" held goes now
+  if (navigator.connection && navigator.connection.addEventListener) navigator.connection.addEventListener("change", sync);
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sync());
   start();
 });
