@@ -57,3 +57,25 @@ def test_unknown_paths_answer_404_in_the_api_shape(client):
 
 def test_readyz_answers_when_the_database_does(client):
     assert client.get("/readyz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://postgres@127.0.0.1:1/nadie",
+                                 "sqlite:////nonexistent-folder/caminos.db"], ids=["postgresql", "sqlite"])
+def test_a_database_that_does_not_answer_gives_503_with_a_time_to_retry(url):
+    """A PostgreSQL with no connection slots left once gave 500s in the middle of a burst of applications."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import make_test_settings
+
+    app = create_app(make_test_settings(url))
+    with TestClient(app, base_url="https://testserver") as client:
+        for response in (client.get("/api/v1/countries"),
+                         client.post("/api/v1/auth/token", data={"username": "ana@example.org", "password": "x"})):
+            assert response.status_code == 503, response.text
+            assert response.headers["retry-after"] == "5"
+            assert response.json() == {"error": "unavailable", "detail": (
+                "El servicio está muy ocupado en este momento. Intente de nuevo en unos segundos.")}
+        page = client.post("/coordinacion/entrar", data={"username": "ana@example.org", "password": "x"})
+        assert page.status_code in (403, 503)  # the login form's CSRF check may refuse first; never a 500
+        assert page.headers["content-type"].startswith("text/html")

@@ -1,6 +1,7 @@
 """Domain errors carry their HTTP status; one set of handlers turns every error into the API's JSON shape."""
 
 import enum
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -268,8 +270,20 @@ def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
                         status_code=500, headers=localised(locale))
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Any:
+    """A database that refuses connections (too many clients, restarting), a full pool or a lock wait that ran
+    out is not the caller's fault nor a bug of the request: 503 with a time to retry, not 500. Answered by the
+    app's AppError handler as it is at request time, so pages that render their errors (the dashboard) do here too."""
+    logger.error("database unavailable: %s", type(exc).__name__, exc_info=exc)
+    unavailable = ServiceUnavailable("database_busy", headers={"Retry-After": "5"})
+    answer = request.app.exception_handlers[AppError](request, unavailable)
+    return await answer if inspect.isawaitable(answer) else answer
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    for kind in (sa_exc.OperationalError, sa_exc.TimeoutError):
+        app.add_exception_handler(kind, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -35,6 +35,8 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "The address holds characters that are not UTF-8.",
     },
     "database_unavailable": {"es": "La base de datos no responde.", "en": "The database does not answer."},
+    "database_busy": {"es": "El servicio está muy ocupado en este momento. Intente de nuevo en unos segundos.",
+                      "en": "The service is very busy right now. Please try again in a few seconds."},
     "range_not_satisfiable": {
         "es": "El rango pedido está fuera del archivo; pida el archivo desde un byte menor que su tamaño.",
         "en": "The requested range is outside the file; ask from a byte below its size.",
