@@ -204,16 +204,25 @@ def certificates_issue(
 
 @cli.command()
 def worker(
-    poll_seconds: Annotated[float, typer.Option(help="cada cuánto buscar trabajos nuevos")] = 2.0,
+    poll_seconds: Annotated[float, typer.Option(help="cada cuánto buscar trabajos nuevos (SQLite)")] = 2.0,
     once: Annotated[bool, typer.Option(help="ejecutar lo pendiente y salir")] = False,
 ) -> None:
-    """Run bulk jobs (certificate batches) queued by the service, resuming interrupted ones."""
+    """Run bulk jobs (certificate batches) queued by the service, resuming interrupted ones.
+
+    On PostgreSQL this is a procrastinate worker: start as many as you like, on any machine; a worker that dies
+    leaves its job to the others. On SQLite it runs the job table directly (the service does it too).
+    """
     import time
 
     from app.jobs.queue import run_all
     from app.storage import storage_for
 
     settings = get_settings()
+    if settings.database_url.startswith("postgresql") and settings.runner != "in_process":
+        from app.jobs import postgres
+
+        postgres.work(settings, once=once)
+        return
     factory = make_sessionmaker(make_engine(settings.database_url))
     while True:
         ran = run_all(factory, settings, storage_for(settings), settings.render_workers)

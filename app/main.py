@@ -23,7 +23,7 @@ from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, 
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id
 from app.enrolment.router import router as enrolment_router
-from app.jobs.queue import InProcessRunner
+from app.jobs.queue import runner_for
 from app.jobs.router import router as jobs_router
 from app.offline.router import router as offline_router
 from app.privacy.router import router as privacy_router
@@ -100,8 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.storage = storage_for(settings)
-    app.state.job_runner = (InProcessRunner(app.state.sessionmaker, settings, app.state.storage)
-                            if settings.job_queue == "in_process" else None)
+    app.state.job_runner = runner_for(settings, app.state.sessionmaker, app.state.storage)
     install_error_handlers(app)
     app.add_middleware(Utf8QueryStringMiddleware)
     app.add_middleware(RateLimitPolicyMiddleware, policies=rate_limit_policies(settings))

@@ -89,7 +89,7 @@ def test_a_batch_run_twice_issues_each_certificate_once(cohort: Cohort) -> None:
 
 
 def test_the_api_queues_a_batch_and_reports_its_progress(cohort: Cohort) -> None:
-    app = create_app(cohort.settings.model_copy(update={"job_queue": "in_process", "render_workers": 2}))
+    app = create_app(cohort.settings.model_copy(update={"job_runner": "in_process", "render_workers": 2}))
     with TestClient(app) as client:
         response = client.post("/api/v1/certificates/batch", json={"country": "PE"}, headers=cohort.admin.headers)
         assert response.status_code == 202, response.text
