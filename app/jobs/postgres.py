@@ -42,8 +42,8 @@ class WorkerState:
     factory: sessionmaker[Session]
     settings: Settings
     storage: Storage
-    _stack: ExitStack = field(default_factory=ExitStack)
     _pool: Executor | None = None
+    _stack: ExitStack = field(default_factory=ExitStack)
 
     def pool(self) -> Executor:
         if self._pool is None:
@@ -128,9 +128,9 @@ async def _recover_every(app: procrastinate.App, factory: sessionmaker[Session],
 
 
 @contextlib.contextmanager
-def _worker_state(settings: Settings) -> Iterator[WorkerState]:
+def _worker_state(settings: Settings, pool: Executor | None) -> Iterator[WorkerState]:
     engine = make_engine(settings.database_url)
-    state = WorkerState(make_sessionmaker(engine), settings, storage_for(settings))
+    state = WorkerState(make_sessionmaker(engine), settings, storage_for(settings), pool)
     try:
         yield state
     finally:
@@ -138,9 +138,9 @@ def _worker_state(settings: Settings) -> Iterator[WorkerState]:
         engine.dispose()
 
 
-async def _work(settings: Settings, once: bool, concurrency: int) -> None:
+async def _work(settings: Settings, once: bool, concurrency: int, pool: Executor | None) -> None:
     app = make_app(procrastinate.PsycopgConnector(conninfo=conninfo(settings.database_url)))
-    with _worker_state(settings) as state:
+    with _worker_state(settings, pool) as state:
         async with app.open_async():
             await recover(app, state.factory, settings)
             sweeper = None if once else asyncio.create_task(_recover_every(app, state.factory, settings))
@@ -157,6 +157,7 @@ async def _work(settings: Settings, once: bool, concurrency: int) -> None:
                     sweeper.cancel()
 
 
-def work(settings: Settings, once: bool = False, concurrency: int = 1) -> None:
-    """``caminos worker`` on PostgreSQL: run queued jobs until stopped (SIGTERM/SIGINT end it gracefully)."""
-    asyncio.run(_work(settings, once, concurrency))
+def work(settings: Settings, once: bool = False, concurrency: int = 1, pool: Executor | None = None) -> None:
+    """``caminos worker`` on PostgreSQL: run queued jobs until stopped (SIGTERM/SIGINT end it gracefully).
+    ``pool``: render processes already started (the caller closes them); else started at the first job."""
+    asyncio.run(_work(settings, once, concurrency, pool))

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import bench_applications, bench_offline, bench_progress
+from tests.benchmarks import bench_applications, bench_certificates, bench_offline, bench_progress
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "applications": bench_applications.run,
     "progress": bench_progress.run,
     "offline": bench_offline.run,
+    "certificates": bench_certificates.run,
 }
 
 
