@@ -37,6 +37,7 @@ from tests.factories import Factory
 from tests.progress.conftest import Catalogue, programme
 
 CERTIFICATES = 200
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kib(pid: int) -> int:
@@ -47,6 +48,14 @@ def _rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 def _tree(root: int) -> list[int]:
@@ -73,6 +82,7 @@ class PeakMemory:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_kib, self.peak_processes = pid, 0, 0
+        self.cpu_ticks: dict[int, int] = {}  # the last CPU time seen of each process (utime + stime)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -81,6 +91,8 @@ class PeakMemory:
         while not self._stop.wait(0.05):
             pids = _tree(self.pid)
             total = sum(_rss_kib(pid) for pid in pids)
+            for pid in pids:
+                self.cpu_ticks[pid] = max(self.cpu_ticks.get(pid, 0), _ticks(pid))
             if total > self.peak_kib:
                 self.peak_kib, self.peak_processes = total, len(pids)
 
@@ -193,6 +205,11 @@ def run() -> dict[str, Any]:
         # the best wall ratio that CPU allows on idle cores (the batch's CPU spread over every core, against the
         # plain render's CPU, which is its wall time when nothing else runs)
         "cpu_floor_ratio": round(batch_cpu / (os.cpu_count() or 1) / plain_cpu, 3),
+        # where the batch's CPU went, as last sampled (up to 50 ms short): the worker's own process (start-up,
+        # planning, database) and its render processes (their start-up and warm-up, then the pages)
+        "worker_main_cpu_seconds": round(memory.cpu_ticks.get(worker.pid, 0) / TICKS, 2),
+        "render_processes_cpu_seconds": sorted(round(t / TICKS, 2) for pid, t in memory.cpu_ticks.items()
+                                               if pid != worker.pid and t > TICKS),
         "worker_peak_rss_mib": round(memory.peak_kib / 1024, 1),
         "worker_processes_at_peak": memory.peak_processes,
         "load_average_before_after": [round(load_before, 2), round(load_after, 2)],

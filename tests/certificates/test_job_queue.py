@@ -184,3 +184,16 @@ def test_a_service_killed_halfway_finishes_the_job_when_it_starts_again(sqlite_c
     assert shown == {"id": job_id, "kind": "certificates.batch", "status": "done", "done": GRADUATES,
                      "total": GRADUATES, "errors": []}
     exactly_one_each(sqlite_cohort)
+
+
+def test_the_runner_is_decided_by_the_database_unless_set() -> None:
+    from pydantic import ValidationError
+
+    from app.core.config import Settings
+
+    secret = {"secret_key": "clave-de-pruebas-no-es-la-de-ejemplo", "environment": "test"}
+    assert Settings(database_url="postgresql+psycopg://h/db", **secret).runner == "queue"
+    assert Settings(database_url="sqlite:///x.db", **secret).runner == "in_process"
+    assert Settings(database_url="postgresql+psycopg://h/db", job_runner="none", **secret).runner == "none"
+    with pytest.raises(ValidationError, match="needs PostgreSQL"):
+        Settings(database_url="sqlite:///x.db", job_runner="queue", **secret)
