@@ -139,7 +139,10 @@ def _worker_state(settings: Settings, pool: Executor | None) -> Iterator[WorkerS
 
 
 async def _work(settings: Settings, once: bool, concurrency: int, pool: Executor | None) -> None:
-    app = make_app(procrastinate.PsycopgConnector(conninfo=conninfo(settings.database_url)))
+    # a few connections are enough for one job at a time (listening, fetching, heartbeats); the database's
+    # connection limit is shared with the service
+    app = make_app(procrastinate.PsycopgConnector(conninfo=conninfo(settings.database_url), min_size=1,
+                                                  max_size=concurrency + 3))
     with _worker_state(settings, pool) as state:
         async with app.open_async():
             await recover(app, state.factory, settings)
