@@ -1,16 +1,18 @@
 """The ``caminos`` command."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from alembic import command
-from alembic.config import Config
 
 from app._resources import CHECKOUT, migrations_dir, modules_content_dir
 from app.core.config import get_settings
 from app.core.db import make_engine, make_sessionmaker
 from app.core.security import hash_password
+
+if TYPE_CHECKING:
+    # imported when used: alembic costs ~0.4 s of start-up that `caminos worker` and `serve` do not need
+    from alembic.config import Config
 
 cli = typer.Typer(help="Caminos de Saberes: servicio, base de datos, usuarias y datos de demostración.",
                   no_args_is_help=True)
@@ -28,9 +30,11 @@ cli.add_typer(packages_cli, name="packages")
 ROOT = CHECKOUT  # the checkout's top level (in an installed package: wherever site-packages is)
 
 
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str | None = None) -> "Config":
     """Alembic configured in code, not from alembic.ini: an installed package has no alembic.ini, and its
     migrations are package data (app/_resources). alembic.ini stays for the ``alembic`` command in a checkout."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("path_separator", "os")
@@ -47,6 +51,8 @@ def _ensure_sqlite_folder(url: str) -> None:
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the migrations (creates the SQLite file if needed)."""
+    from alembic import command
+
     url = get_settings().database_url
     _ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), revision)
@@ -204,16 +210,29 @@ def certificates_issue(
 
 @cli.command()
 def worker(
-    poll_seconds: Annotated[float, typer.Option(help="cada cuánto buscar trabajos nuevos")] = 2.0,
+    poll_seconds: Annotated[float, typer.Option(help="cada cuánto buscar trabajos nuevos (SQLite)")] = 2.0,
     once: Annotated[bool, typer.Option(help="ejecutar lo pendiente y salir")] = False,
 ) -> None:
-    """Run bulk jobs (certificate batches) queued by the service, resuming interrupted ones."""
+    """Run bulk jobs (certificate batches) queued by the service, resuming interrupted ones.
+
+    On PostgreSQL this is a procrastinate worker: start as many as you like, on any machine; a worker that dies
+    leaves its job to the others. On SQLite it runs the job table directly (the service does it too).
+    """
     import time
 
     from app.jobs.queue import run_all
     from app.storage import storage_for
 
     settings = get_settings()
+    if settings.database_url.startswith("postgresql") and settings.runner != "in_process":
+        from app.certificates.pool import render_pool
+
+        # the render processes first: they import WeasyPrint while this one imports the rest and connects
+        with render_pool(settings.render_workers) as pool:
+            from app.jobs import postgres
+
+            postgres.work(settings, once=once, pool=pool)
+        return
     factory = make_sessionmaker(make_engine(settings.database_url))
     while True:
         ran = run_all(factory, settings, storage_for(settings), settings.render_workers)

@@ -30,7 +30,7 @@ from app.dashboard.router import router as dashboard_router
 from app.dashboard.session import LOGIN_PATH as DASHBOARD_LOGIN_PATH
 from app.enrolment import imports
 from app.enrolment.router import router as enrolment_router
-from app.jobs.queue import InProcessRunner
+from app.jobs.queue import runner_for
 from app.jobs.router import router as jobs_router
 from app.offline.router import router as offline_router
 from app.privacy.router import router as privacy_router
@@ -112,8 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.storage = storage_for(settings)
     app.state.signing_key = None  # loaded by the lifespan (app/credentials/keys.py)
-    app.state.job_runner = (InProcessRunner(app.state.sessionmaker, settings, app.state.storage)
-                            if settings.job_queue == "in_process" else None)
+    app.state.job_runner = runner_for(settings, app.state.sessionmaker, app.state.storage)
     install_error_handlers(app)
     install_page_errors(app)  # after the API's: it hands them every error outside /coordinacion
     app.add_middleware(Utf8QueryStringMiddleware)

@@ -21,6 +21,11 @@ def _render_item(type_: str, obj: object, autogen_context: Any) -> str | Literal
     return False
 
 
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    # procrastinate's tables (revision 0009, PostgreSQL only) are the queue's, not our models': not compared
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -28,6 +33,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

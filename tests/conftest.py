@@ -36,7 +36,7 @@ def make_test_settings(url: str, **overrides: object) -> Settings:
         "password_parallelism": 1, "application_rate_limit": 100_000, "log_json": False,
         "secret_key": "clave-de-pruebas-no-es-la-de-ejemplo",
         # tests run jobs themselves (tests/certificates/test_batch.py): no thread shares the test's connection
-        "job_queue": "none",
+        "job_runner": "none",
         "credential_key_file": TEST_CREDENTIAL_KEY,
         # never the working tree's var/; the `settings` fixture gives each session a directory of its own
         "data_dir": Path(tempfile.gettempdir()) / f"caminos-test-data-{os.getpid()}",

@@ -6,17 +6,16 @@ halfway, issues each certificate exactly once; the job's counters are recomputed
 Rendering runs in a pool of worker processes (WeasyPrint imported and its fonts and CSS parsed once in each).
 """
 
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.certificates import service
-from app.certificates.render import CertificateContent, render_pdf, warm_up
+from app.certificates.pool import render_pool as render_pool  # where callers have always found it
+from app.certificates.render import render_pdf
 from app.core.base import utcnow
 from app.core.config import Settings
 from app.core.db import short_session
@@ -26,19 +25,6 @@ from app.storage import Storage
 
 KIND = "certificates.batch"
 Progress = Callable[[int, int], None]
-
-
-def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-@contextmanager
-def render_pool(workers: int | None = None) -> Iterator[Executor]:
-    # spawn, not fork: the parent holds database connections and threads that a forked child must not share
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=context,
-                             initializer=warm_up) as pool:
-        yield pool
 
 
 def _completed_in(country: str) -> object:
@@ -96,7 +82,26 @@ def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, jo
         _update(factory, job_id, done=certified, total=total)
         if progress:
             progress(certified, total)
-        size = chunk or max(1, 2 * (getattr(pool, "_max_workers", 1) or 1))
+        workers = getattr(pool, "_max_workers", 1) or 1
+        size = chunk or 2 * workers
+        # a pipeline: while the pool renders, this process plans the next pages and records the finished ones,
+        # so that the pool never waits for the database (a chunk at a time left it idle between chunks)
+        in_flight: deque[tuple[service.Plan, Future[bytes] | bytes]] = deque()
+
+        def record_oldest() -> None:
+            plan, rendered = in_flight.popleft()
+            pdf = rendered.result() if isinstance(rendered, Future) else rendered
+            sha = storage.put(pdf)  # the file before the row
+            with short_session(factory, write=True) as session:
+                service.record(session, storage, plan, sha, None, job_id=job_id)
+
+        def report() -> None:
+            with short_session(factory) as session:
+                certified, total = _counts(session, country)
+            _update(factory, job_id, done=certified, total=total, errors=list(errors))
+            if progress:
+                progress(certified, total)
+
         for start in range(0, len(pending), size):
             plans: list[service.Plan] = []
             with short_session(factory) as session:
@@ -106,17 +111,16 @@ def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, jo
                         plans.append(service.plan_issue(session, settings, participant, None))
                     except AppError as exc:
                         errors.append({"participant_id": participant_id, "error": exc.code})
-            contents: list[CertificateContent] = [plan.content for plan in plans]
-            pdfs = list(pool.map(render_pdf, contents)) if pool else [render_pdf(c) for c in contents]
-            for plan, pdf in zip(plans, pdfs, strict=True):
-                sha = storage.put(pdf)  # the file before the row
-                with short_session(factory, write=True) as session:
-                    service.record(session, storage, plan, sha, None, job_id=job_id)
-            with short_session(factory) as session:
-                certified, total = _counts(session, country)
-            _update(factory, job_id, done=certified, total=total, errors=list(errors))
-            if progress:
-                progress(certified, total)
+            for plan in plans:
+                in_flight.append((plan, pool.submit(render_pdf, plan.content) if pool else
+                                  render_pdf(plan.content)))
+            # keep two pages per render process queued; record the rest
+            while len(in_flight) > 2 * workers:
+                record_oldest()
+            report()
+        while in_flight:
+            record_oldest()
+        report()
     except Exception as exc:
         errors.append({"error": type(exc).__name__})
         _update(factory, job_id, status=JobStatus.FAILED, errors=errors, finished_at=utcnow())

@@ -45,8 +45,13 @@ class Settings(BaseSettings):
     login_failures_per_address: int = 20
     activation_failures_per_address: int = 10
     throttle_window_minutes: int = 15
-    # where bulk jobs run (app/jobs/queue.py): a thread of the service, or only recorded for `caminos worker`
-    job_queue: Literal["in_process", "none"] = "in_process"
+    # where bulk jobs run (app/jobs): ``queue`` procrastinate, run by `caminos worker` (PostgreSQL only);
+    # ``in_process`` a thread of the service; ``none`` only recorded (tests run them). None: decided by the
+    # database, procrastinate on PostgreSQL and the service's thread on SQLite (see Settings.runner)
+    job_runner: Literal["queue", "in_process", "none"] | None = None
+    # procrastinate's worker: heartbeat, and how long without one before its jobs are taken up by another worker
+    worker_heartbeat_seconds: float = 10.0
+    worker_stalled_seconds: float = 30.0
     render_workers: int | None = None  # processes rendering certificates in a batch; None: up to 4 cores
     # certificate verifications (API and page) per address and window
     verification_rate_limit: int = 300
@@ -95,6 +100,18 @@ class Settings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.environment == "production" if self.log_json is None else self.log_json
+
+    @property
+    def runner(self) -> Literal["queue", "in_process", "none"]:
+        if self.job_runner is not None:
+            return self.job_runner
+        return "queue" if self.database_url.startswith("postgresql") else "in_process"
+
+    @model_validator(mode="after")
+    def _refuse_queue_without_postgresql(self) -> "Settings":
+        if self.job_runner == "queue" and not self.database_url.startswith("postgresql"):
+            raise ValueError("CAMINOS_JOB_RUNNER=queue needs PostgreSQL (procrastinate keeps its queue there)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":

@@ -1,9 +1,10 @@
-"""Where bulk jobs run.
+"""Where bulk jobs run (``CAMINOS_JOB_RUNNER``, by default decided by the database).
 
-``in_process`` (the default, and what SQLite needs since it has no queue of its own): one thread of the service
-drains the unfinished jobs one after another, rendering in a pool of worker processes; on start the service
-resumes whatever a previous process left queued or running. ``none``: jobs are only recorded (tests run them
-explicitly; a separate ``caminos worker`` runs them). The task code is the same either way (app/certificates/batch).
+``queue`` (PostgreSQL): the service defers the job's id to procrastinate and ``caminos worker`` runs it
+(app/jobs/postgres.py). ``in_process`` (SQLite, which has no queue of its own): one thread of the service drains
+the unfinished jobs one after another, rendering in a pool of worker processes; on start the service resumes
+whatever a previous process left queued or running. ``none``: jobs are only recorded (tests run them
+explicitly). The task code is the same either way (app/certificates/batch).
 """
 
 import logging
@@ -25,7 +26,7 @@ class InProcessRunner:
         self._thread: threading.Thread | None = None
         self._again = False
 
-    def submit(self) -> None:
+    def submit(self, job_id: int | None = None) -> None:
         """Run every unfinished job soon; a call while draining makes the drain look again at the end."""
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
@@ -52,6 +53,37 @@ class InProcessRunner:
                 if not self._again:
                     self._thread = None
                     return
+
+
+class QueueRunner:
+    """The service's side of procrastinate: it only queues; `caminos worker` runs and recovers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def submit(self, job_id: int | None = None) -> None:
+        if job_id is None:
+            return  # at start-up: the workers find what is unfinished themselves
+        from app.jobs import postgres
+
+        try:
+            postgres.defer(self.settings, job_id)
+        except Exception:
+            # the row is committed: the workers' sweep finds a job row with nothing queued for it
+            logger.exception("queueing job %s failed; a worker will pick it up", job_id)
+
+
+Runner = InProcessRunner | QueueRunner
+
+
+def runner_for(settings: Settings, factory: sessionmaker[Session], storage: Storage) -> Runner | None:
+    match settings.runner:
+        case "queue":
+            return QueueRunner(settings)
+        case "in_process":
+            return InProcessRunner(factory, settings, storage)
+        case _:
+            return None
 
 
 def run_all(factory: sessionmaker[Session], settings: Settings, storage: Storage,

@@ -14,10 +14,10 @@ from app.models import Job
 router = APIRouter(tags=["jobs"])
 
 
-def _submit(request: Request) -> None:
+def _submit(request: Request, job_id: int) -> None:
     runner = getattr(request.app.state, "job_runner", None)
     if runner is not None:
-        runner.submit()
+        runner.submit(job_id)
 
 
 @router.post("/certificates/batch", status_code=202, response_model=JobCreated,
@@ -28,7 +28,7 @@ def batch_certificates(body: BatchIn, request: Request, background: BackgroundTa
     job = batch.create_job(session, body.country, admin.user_id)
     audit.record(session, admin, "certificates.batch_requested", "job", job.id, country=body.country)
     # after the response, so after the commit (SessionDep commits first): the runner finds the job
-    background.add_task(_submit, request)
+    background.add_task(_submit, request, job.id)
     return JobCreated(job_id=job.id)
 
 

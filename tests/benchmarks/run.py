@@ -7,12 +7,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import bench_applications, bench_imports, bench_offline, bench_progress, bench_reports
+from tests.benchmarks import (
+    bench_applications,
+    bench_certificates,
+    bench_imports,
+    bench_offline,
+    bench_progress,
+    bench_reports,
+)
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "applications": bench_applications.run,
     "progress": bench_progress.run,
     "offline": bench_offline.run,
+    "certificates": bench_certificates.run,
     "imports": bench_imports.run,
     "reports": bench_reports.run,
 }

@@ -1,0 +1,216 @@
+"""200 certificates in one batch, as production issues them: the service queues the batch on procrastinate
+(PostgreSQL) and a `caminos worker` process runs it through the real task code and its render pool.
+
+Compared, in the same run, with the same 200 certificates (same template, fonts, CSS and PDF/A-3u) rendered by
+plain WeasyPrint one after another in one process. Both clocks include their start-up: the worker's from its
+process start (imports, procrastinate, the pool's spawn and warm-up) to its exit, the plain one from before
+WeasyPrint is imported. CPU seconds are reported too: on a machine shared with other work the wall clocks of two
+runs a minute apart see different loads, the CPU they use does not. The goal is a ratio of at most 0.6 on 2 cores
+(0.5 is the limit). The worker's peak memory is the largest sum of the resident sets of its process and its pool
+children, sampled every 50 ms (shared pages are counted once per process, so this overstates a little).
+"""
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from app.certificates.render import CertificateContent, ModuleLine, verify_url
+from app.core.db import make_engine, make_sessionmaker
+from app.main import create_app
+from app.models import Certificate, Job
+from app.progress import service as progress_service
+from app.storage import storage_for
+from tests.benchmarks.harness import ROOT, fresh_database
+from tests.certificates.conftest import events_completing_the_programme
+from tests.conftest import make_test_settings
+from tests.factories import Factory
+from tests.progress.conftest import Catalogue, programme
+
+CERTIFICATES = 200
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+class PeakMemory:
+    """The largest resident memory of a process and its descendants, sampled in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_kib, self.peak_processes = pid, 0, 0
+        self.cpu_ticks: dict[int, int] = {}  # the last CPU time seen of each process (utime + stime)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            pids = _tree(self.pid)
+            total = sum(_rss_kib(pid) for pid in pids)
+            for pid in pids:
+                self.cpu_ticks[pid] = max(self.cpu_ticks.get(pid, 0), _ticks(pid))
+            if total > self.peak_kib:
+                self.peak_kib, self.peak_processes = total, len(pids)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _graduates(factory: Any, settings: Any, storage: Any) -> list[int]:
+    with factory() as session, session.begin():  # one country's 200, so that they make one batch
+        session.execute(text("UPDATE country SET capacity = :n WHERE code = 'PE'"), {"n": CERTIFICATES})
+    Catalogue(sessions=factory, storage=storage, specs={}).load(*programme())
+    people = Factory(factory, settings)
+    cat = Catalogue(sessions=factory, storage=storage, specs={})
+    ids = []
+    for _ in range(CERTIFICATES):
+        actor = people.participant("PE")
+        assert actor.participant_id is not None
+        with factory() as session, session.begin():
+            progress_service.record_events(session, actor.participant_id,
+                                           events_completing_the_programme(cat, datetime.now(UTC)
+                                                                           - timedelta(minutes=5)), None)
+        ids.append(actor.participant_id)
+    return ids
+
+
+def _contents(factory: Any, public_base_url: str) -> list[CertificateContent]:
+    """What the batch printed, certificate by certificate, to render again the plain way."""
+    with factory() as session:
+        return [CertificateContent(code=c.code, holder_name=c.holder_name, country=c.country,
+                                   modules=tuple(ModuleLine(**m) for m in c.modules), completed_at=c.completed_at,
+                                   issued_at=c.issued_at, verify_url=verify_url(public_base_url, c.code))
+                for c in session.scalars(select(Certificate).order_by(Certificate.id))]
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _plain(contents: list[CertificateContent]) -> tuple[float, float]:
+    """Plain WeasyPrint, one process (this one, which has not imported it yet), one page after another:
+    (wall seconds, CPU seconds)."""
+    started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
+    from app.certificates.render import render_pdf
+
+    for content in contents:
+        render_pdf(content)
+    return time.perf_counter() - started, _cpu(resource.RUSAGE_SELF) - cpu
+
+
+def run() -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="caminos-bench-certificates-"))
+    with fresh_database("postgresql") as url:
+        settings = make_test_settings(url, data_dir=folder / "data", job_runner="queue")
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+        storage = storage_for(settings)
+        started = time.perf_counter()
+        _graduates(factory, settings, storage)
+        setup_seconds = time.perf_counter() - started
+        admin = Factory(factory, settings).admin()
+        app = create_app(settings)
+        with TestClient(app) as client:
+            response = client.post("/api/v1/certificates/batch", json={"country": "PE"}, headers=admin.headers)
+            assert response.status_code == 202, response.text
+            job_id = response.json()["job_id"]
+        app.state.engine.dispose()
+
+        env = {**os.environ, "CAMINOS_DATABASE_URL": url, "CAMINOS_DATA_DIR": str(settings.data_dir),
+               "CAMINOS_ENVIRONMENT": "test", "CAMINOS_SECRET_KEY": settings.secret_key,
+               "CAMINOS_PUBLIC_BASE_URL": settings.public_base_url}
+        load_before = os.getloadavg()[0]
+        started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
+        worker = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "worker", "--once"],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        memory = PeakMemory(worker.pid)
+        _, stderr = worker.communicate(timeout=900)
+        batch_seconds = time.perf_counter() - started
+        # the worker and its pool children, all reaped by now
+        batch_cpu = _cpu(resource.RUSAGE_CHILDREN) - cpu
+        memory.stop()
+        assert worker.returncode == 0, stderr.decode()
+        with factory() as session:
+            job = session.get_one(Job, job_id)
+            assert (job.status.value, job.done, job.total, job.errors) == ("done", CERTIFICATES, CERTIFICATES, [])
+            job_seconds = (job.finished_at - job.started_at).total_seconds() if job.finished_at and \
+                job.started_at else None
+
+        contents = _contents(factory, settings.public_base_url)
+        assert len(contents) == CERTIFICATES
+        plain_seconds, plain_cpu = _plain(contents)
+        load_after = os.getloadavg()[0]
+        engine.dispose()
+    return {
+        "certificates": CERTIFICATES,
+        "cores": os.cpu_count(),
+        "render_workers": settings.render_workers or min(4, os.cpu_count() or 1),
+        "setup_seconds": round(setup_seconds, 1),
+        "batch_wall_seconds": round(batch_seconds, 2),
+        "batch_job_seconds_inside_worker": round(job_seconds, 2) if job_seconds is not None else None,
+        "plain_weasyprint_seconds": round(plain_seconds, 2),
+        "ratio": round(batch_seconds / plain_seconds, 3),
+        "goal_ratio": 0.6,
+        "plain_seconds_per_certificate": round(plain_seconds / CERTIFICATES, 3),
+        # CPU used, whatever else ran on the machine: what the pool costs beyond the rendering itself
+        "batch_cpu_seconds": round(batch_cpu, 2),
+        "plain_cpu_seconds": round(plain_cpu, 2),
+        "cpu_ratio": round(batch_cpu / plain_cpu, 3),
+        # the best wall ratio that CPU allows on idle cores (the batch's CPU spread over every core, against the
+        # plain render's CPU, which is its wall time when nothing else runs)
+        "cpu_floor_ratio": round(batch_cpu / (os.cpu_count() or 1) / plain_cpu, 3),
+        # where the batch's CPU went, as last sampled (up to 50 ms short): the worker's own process (start-up,
+        # planning, database) and its render processes (their start-up and warm-up, then the pages)
+        "worker_main_cpu_seconds": round(memory.cpu_ticks.get(worker.pid, 0) / TICKS, 2),
+        "render_processes_cpu_seconds": sorted(round(t / TICKS, 2) for pid, t in memory.cpu_ticks.items()
+                                               if pid != worker.pid and t > TICKS),
+        "worker_peak_rss_mib": round(memory.peak_kib / 1024, 1),
+        "worker_processes_at_peak": memory.peak_processes,
+        "load_average_before_after": [round(load_before, 2), round(load_after, 2)],
+    }
