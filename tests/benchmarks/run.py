@@ -1,4 +1,6 @@
-"""`make bench`: runs every benchmark, prints the figures and keeps them in bench-results/."""
+"""`make bench`: runs every benchmark, prints the figures and keeps them in bench-results/.
+
+`python -m tests.benchmarks.run hotpaths cohort` runs only those named."""
 
 import json
 import sys
@@ -7,12 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import bench_applications, bench_offline, bench_progress
+from tests.benchmarks import bench_applications, bench_hotpaths, bench_offline, bench_progress
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "applications": bench_applications.run,
     "progress": bench_progress.run,
     "offline": bench_offline.run,
+    "hotpaths": bench_hotpaths.run_hot_paths,
+    "cohort": bench_hotpaths.run_cohort,
 }
 
 
