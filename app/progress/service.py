@@ -186,30 +186,54 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     return set(session.connection().execute(stmt, rows).scalars())
 
 
-def record_events(session: Session, participant_id: int, events: list[Any], device_id: str | None) -> list[
-        EventResult]:
+@dataclass
+class Batch:
+    """A sync's events, checked: the rows to store, in order, and the results decided already (rejections)."""
+
+    participant_id: int
+    catalogue: Catalogue
+    results: list[EventResult | None]
+    first_by_id: dict[str, dict[str, Any]]  # each event id's first valid row, with its "_index" in the batch
+    repeats: list[tuple[int, dict[str, Any]]]  # later rows with an id seen before in the batch
+
+
+def record_events(session: Session, participant_id: int, events: list[Any], device_id: str | None, *,
+                  seat_since: datetime | None = None) -> list[EventResult]:
+    """``seat_since``: when her seat began, if the caller knows it already (her own sync reads it with her token)."""
+    return store_events(session, prepare_events(session, participant_id, events, device_id, seat_since=seat_since))
+
+
+def prepare_events(session: Session, participant_id: int, events: list[Any], device_id: str | None, *,
+                   seat_since: datetime | None = None) -> Batch:
+    """Check each event against the catalogue. Reads only: on SQLite her sync runs this before it takes the
+    writer lock, which then is held only for the statements that must see the latest summaries."""
     now = utcnow()
     catalogue = Catalogue(session)
-    # one sync at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does not
-    # block the foreign-key checks of other inserts
-    session.execute(select(Participant.id).where(Participant.id == participant_id).with_for_update(key_share=True))
-    not_before = _seat_since(session, participant_id)  # once per batch
-    results: list[EventResult | None] = [None] * len(events)
-    first_by_id: dict[str, dict[str, Any]] = {}
-    repeats: list[tuple[int, dict[str, Any]]] = []
+    not_before = seat_since if seat_since is not None else _seat_since(session, participant_id)  # once per batch
+    batch = Batch(participant_id, catalogue, [None] * len(events), {}, [])
     for index, raw in enumerate(events):
         try:
             row = validate_event(raw, catalogue, participant_id, device_id, now, not_before)
         except Rejected as rejected:
             raw_id = raw.get("event_id") if isinstance(raw, dict) else None
             echoed = raw_id if isinstance(raw_id, str) and not is_bad_text(raw_id) else None
-            results[index] = EventResult(event_id=echoed, status="rejected", reason=rejected.reason)
+            batch.results[index] = EventResult(event_id=echoed, status="rejected", reason=rejected.reason)
             continue
-        if row["event_id"] in first_by_id:
-            repeats.append((index, row))
+        if row["event_id"] in batch.first_by_id:
+            batch.repeats.append((index, row))
         else:
-            first_by_id[row["event_id"]] = row | {"_index": index}
+            batch.first_by_id[row["event_id"]] = row | {"_index": index}
+    return batch
 
+
+def store_events(session: Session, batch: Batch) -> list[EventResult]:
+    """Store the new events of a checked batch and fold them into her summaries; one result per event."""
+    participant_id, results, first_by_id = batch.participant_id, batch.results, batch.first_by_id
+    if session.get_bind().dialect.name == "postgresql":
+        # one sync at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does
+        # not block the foreign-key checks of other inserts. (SQLite: every writer begins IMMEDIATE, one at a time.)
+        session.execute(select(Participant.id).where(Participant.id == participant_id)
+                        .with_for_update(key_share=True))
     rows = [{k: v for k, v in row.items() if k != "_index"} for row in first_by_id.values()]
     inserted = _insert_new(session, rows)
     stored = _stored(session, participant_id, set(first_by_id) - inserted)
@@ -221,12 +245,12 @@ def record_events(session: Session, participant_id: int, events: list[Any], devi
             stored[event_id] = (row["content_hash"], row["score"], row["passed"])
         else:
             results[index] = _compare(event_id, row, stored[event_id])
-    for index, row in repeats:
+    for index, row in batch.repeats:
         results[index] = _compare(row["event_id"], row, stored[row["event_id"]])
 
     new_rows = [row for row in rows if row["event_id"] in inserted]
     if new_rows:
-        merge_into_summaries(session, participant_id, new_rows, catalogue)
+        merge_into_summaries(session, participant_id, new_rows, batch.catalogue)
     return [r for r in results if r is not None]
 
 
@@ -263,14 +287,21 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         by_lesson.setdefault((row["module"], row["lesson"]), []).append(row)
     modules = {module for module, _lesson in by_lesson}
     c = _SUMMARY.c
-    existing = {
-        (r.module, r.lesson): r._asdict()
-        for r in session.execute(
-            select(c.id, c.module, c.lesson, *(c[name] for name in _MERGED)).where(
-                c.participant_id == participant_id, c.module.in_(modules),
-                c.lesson.in_({lesson for _module, lesson in by_lesson}))
-        )
-    }
+    # every lesson of the modules touched (the completion check needs them all), and whether each module is
+    # complete already: one statement
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    complete_modules: set[str] = set()
+    for r in session.execute(
+        select(c.id, c.module, c.lesson, *(c[name] for name in _MERGED), ModuleCompletion.id.label("completion"))
+        .outerjoin(ModuleCompletion, (ModuleCompletion.participant_id == c.participant_id)
+                   & (ModuleCompletion.module == c.module))
+        .where(c.participant_id == participant_id, c.module.in_(modules))
+    ):
+        row = r._asdict()
+        if row.pop("completion") is not None:
+            complete_modules.add(r.module)
+        existing[(r.module, r.lesson)] = row
+    lessons = {key: row["completed_at"] for key, row in existing.items()}
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
     for (module, lesson_slug), events in by_lesson.items():
@@ -297,6 +328,7 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         if done is not None and lesson is not None and lesson.quiz is not None:
             done = max(done, summary["quiz_passed_at"]) if summary["quiz_passed_at"] else None
         summary["completed_at"] = _earliest(summary["completed_at"], done)
+        lessons[(module, lesson_slug)] = summary["completed_at"]
         if known:
             updates.append({"summary_id": summary["id"], **{name: summary[name] for name in _MERGED}})
         else:
@@ -311,18 +343,28 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         session.execute(insert(_SUMMARY), inserts)
     # every module touched, not only those where a lesson's completion moved: a new content version may have
     # made her remaining lessons (or a whole module) optional, and her next event must find that out
-    _decide_completions(session, participant_id, modules, catalogue)
+    if any(_may_complete(slug, lessons, complete_modules, catalogue) for slug in modules):
+        _decide_completions(session, participant_id, modules, catalogue, lessons)
 
 
-def _decide_completions(session: Session, participant_id: int, modules: set[str], catalogue: Catalogue) -> None:
+def _may_complete(slug: str, lessons: dict[tuple[str, str], datetime | None], complete_modules: set[str],
+                  catalogue: Catalogue) -> bool:
+    """Whether checking completions after an event in this module could change anything. Not when the module is
+    required by the programme, not complete yet, and one of its required lessons is not done: then neither the
+    module nor the programme (which needs this module) can be complete. Most events (views, or any event
+    before a module's last lesson) skip the check's statements."""
+    module = catalogue.current.get(slug)
+    shape = catalogue.version(slug, None)
+    if module is None or shape is None or not module.required or slug in complete_modules:
+        return True
+    return all(lessons.get((slug, lesson.slug)) is not None for lesson in shape.lessons if lesson.required)
+
+
+def _decide_completions(session: Session, participant_id: int, modules: set[str], catalogue: Catalogue,
+                        lessons: dict[tuple[str, str], datetime | None]) -> None:
     """A module is complete when all its required lessons are (dated by the last of them); the programme when
-    all required modules are. Decided now, as the events arrive; never undone by later content versions."""
-    c = _SUMMARY.c
-    lessons = {
-        (r.module, r.lesson): r.completed_at
-        for r in session.execute(select(c.module, c.lesson, c.completed_at).where(
-            c.participant_id == participant_id, c.module.in_(modules)))
-    }
+    all required modules are. Decided now, as the events arrive; never undone by later content versions.
+    ``lessons``: when each lesson of these modules was completed, as just merged."""
     completions = {
         c.module: c for c in session.scalars(select(ModuleCompletion).where(
             ModuleCompletion.participant_id == participant_id))
