@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -176,14 +176,34 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, as one cached executemany; returns the ids inserted."""
     if not rows:
         return set()
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = cast(Table, ProgressEvent.__table__)
-    stmt = (
-        dialect_insert(table)
-        .on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
-        .returning(table.c.event_id)
-    )
-    return set(session.connection().execute(stmt, rows).scalars())
+    return set(session.connection().execute(_upserts(session).new_events, rows).scalars())
+
+
+@dataclass(frozen=True)
+class _Upserts:
+    new_events: Any  # INSERT ... ON CONFLICT DO NOTHING RETURNING event_id
+    viewed_seconds: Any  # INSERT ... ON CONFLICT DO UPDATE SET seconds = seconds + excluded.seconds
+
+
+_UPSERTS: dict[str, _Upserts] = {}
+
+
+def _upserts(session: Session) -> _Upserts:
+    """The two upserts of a sync in the session's dialect, built once each."""
+    name = session.get_bind().dialect.name
+    found = _UPSERTS.get(name)
+    if found is None:
+        dialect_insert = postgresql.insert if name == "postgresql" else sqlite.insert
+        events = cast(Table, ProgressEvent.__table__)
+        viewed = dialect_insert(_SUMMARY)
+        found = _UPSERTS[name] = _Upserts(
+            new_events=dialect_insert(events).on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
+            .returning(events.c.event_id),
+            viewed_seconds=viewed.on_conflict_do_update(
+                index_elements=["participant_id", "module", "lesson"],
+                set_={"seconds": _SUMMARY.c.seconds + viewed.excluded.seconds}),
+        )
+    return found
 
 
 @dataclass
@@ -195,6 +215,7 @@ class Batch:
     results: list[EventResult | None]
     first_by_id: dict[str, dict[str, Any]]  # each event id's first valid row, with its "_index" in the batch
     repeats: list[tuple[int, dict[str, Any]]]  # later rows with an id seen before in the batch
+    views_only: bool = False  # views that, as her summaries were read, cannot complete anything
 
 
 def record_events(session: Session, participant_id: int, events: list[Any], device_id: str | None, *,
@@ -223,6 +244,12 @@ def prepare_events(session: Session, participant_id: int, events: list[Any], dev
             batch.repeats.append((index, row))
         else:
             batch.first_by_id[row["event_id"]] = row | {"_index": index}
+    rows = batch.first_by_id.values()
+    if rows and all(row["type"] == "lesson_viewed" for row in rows):
+        modules = {row["module"] for row in rows}
+        existing, complete_modules = _summaries_of(session, participant_id, modules)
+        lessons = {key: row["completed_at"] for key, row in existing.items()}
+        batch.views_only = not any(_may_complete(m, lessons, complete_modules, catalogue) for m in modules)
     return batch
 
 
@@ -249,9 +276,25 @@ def store_events(session: Session, batch: Batch) -> list[EventResult]:
         results[index] = _compare(row["event_id"], row, stored[row["event_id"]])
 
     new_rows = [row for row in rows if row["event_id"] in inserted]
-    if new_rows:
+    if new_rows and batch.views_only:
+        # A view only adds seconds, and (checked before) no module of hers can complete: one upsert, no read.
+        # Read outside the writer lock on SQLite: if a sync since then completed a lesson, that sync checked
+        # completions itself, with what it wrote.
+        _add_viewed_seconds(session, participant_id, new_rows)
+    elif new_rows:
         merge_into_summaries(session, participant_id, new_rows, batch.catalogue)
     return [r for r in results if r is not None]
+
+
+def _add_viewed_seconds(session: Session, participant_id: int, rows: list[dict[str, Any]]) -> None:
+    seconds: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row["module"], row["lesson"])
+        seconds[key] = seconds.get(key, 0) + row["seconds"]
+    session.execute(_upserts(session).viewed_seconds, [
+        {"participant_id": participant_id, "module": module, "lesson": lesson, "seconds": total, "quiz_attempts": 0}
+        for (module, lesson), total in seconds.items()
+    ])
 
 
 def _stored(session: Session, participant_id: int, event_ids: set[str]) -> dict[
@@ -287,20 +330,7 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         by_lesson.setdefault((row["module"], row["lesson"]), []).append(row)
     modules = {module for module, _lesson in by_lesson}
     c = _SUMMARY.c
-    # every lesson of the modules touched (the completion check needs them all), and whether each module is
-    # complete already: one statement
-    existing: dict[tuple[str, str], dict[str, Any]] = {}
-    complete_modules: set[str] = set()
-    for r in session.execute(
-        select(c.id, c.module, c.lesson, *(c[name] for name in _MERGED), ModuleCompletion.id.label("completion"))
-        .outerjoin(ModuleCompletion, (ModuleCompletion.participant_id == c.participant_id)
-                   & (ModuleCompletion.module == c.module))
-        .where(c.participant_id == participant_id, c.module.in_(modules))
-    ):
-        row = r._asdict()
-        if row.pop("completion") is not None:
-            complete_modules.add(r.module)
-        existing[(r.module, r.lesson)] = row
+    existing, complete_modules = _summaries_of(session, participant_id, modules)
     lessons = {key: row["completed_at"] for key, row in existing.items()}
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
@@ -345,6 +375,33 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
     # made her remaining lessons (or a whole module) optional, and her next event must find that out
     if any(_may_complete(slug, lessons, complete_modules, catalogue) for slug in modules):
         _decide_completions(session, participant_id, modules, catalogue, lessons)
+
+
+def _summaries_query() -> Select[Any]:
+    c = _SUMMARY.c
+    return (
+        select(c.id, c.module, c.lesson, *(c[name] for name in _MERGED), ModuleCompletion.id.label("completion"))
+        .outerjoin(ModuleCompletion, (ModuleCompletion.participant_id == c.participant_id)
+                   & (ModuleCompletion.module == c.module))
+        .where(c.participant_id == bindparam("participant_id"), c.module.in_(bindparam("modules", expanding=True)))
+    )
+
+
+_SUMMARIES = _summaries_query()  # built once (as the statements below): every sync runs it
+
+
+def _summaries_of(session: Session, participant_id: int, modules: set[str]) -> tuple[
+        dict[tuple[str, str], dict[str, Any]], set[str]]:
+    """Her summaries of every lesson of these modules (the completion check needs them all), and which of the
+    modules are complete already: one statement."""
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    complete_modules: set[str] = set()
+    for r in session.execute(_SUMMARIES, {"participant_id": participant_id, "modules": sorted(modules)}):
+        row = r._asdict()
+        if row.pop("completion") is not None:
+            complete_modules.add(r.module)
+        existing[(r.module, r.lesson)] = row
+    return existing, complete_modules
 
 
 def _may_complete(slug: str, lessons: dict[tuple[str, str], datetime | None], complete_modules: set[str],
