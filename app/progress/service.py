@@ -451,15 +451,19 @@ def _earliest(*times: datetime | None) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
+_HER_LESSONS = select(
+    LessonProgress.module, LessonProgress.lesson, LessonProgress.completed_at, LessonProgress.seconds,
+    LessonProgress.quiz_best_score, LessonProgress.quiz_passed_at, LessonProgress.quiz_attempts,
+).where(LessonProgress.participant_id == bindparam("participant_id"))
+_HER_COMPLETIONS = select(ModuleCompletion.module, ModuleCompletion.completed_at).where(
+    ModuleCompletion.participant_id == bindparam("participant_id"))
+
+
 def progress_of(session: Session, participant_id: int) -> ProgressOut:
-    lessons = {
-        (p.module, p.lesson): p
-        for p in session.scalars(select(LessonProgress).where(LessonProgress.participant_id == participant_id))
-    }
-    completions = {
-        c.module: c.completed_at
-        for c in session.scalars(select(ModuleCompletion).where(ModuleCompletion.participant_id == participant_id))
-    }
+    # rows, not ORM objects, from statements built once: every reader page asks for this
+    her = {"participant_id": participant_id}
+    lessons = {(p.module, p.lesson): p for p in session.execute(_HER_LESSONS, her)}
+    completions = {c.module: c.completed_at for c in session.execute(_HER_COMPLETIONS, her)}
     modules = []
     catalogue = Catalogue(session)
     for module in catalogue.current.values():
