@@ -5,7 +5,7 @@ from fastapi import APIRouter, Header, Path, Query, status
 from app.auth.dependencies import ClientAddress, CurrentUser, OptionalUser, RequireAdmin
 from app.auth.schemas import ActivationCodeOut
 from app.core.config import SettingsDep
-from app.core.db import SessionDep, SessionFactoryDep
+from app.core.db import ReadSessionDep, SessionDep, SessionFactoryDep
 from app.core.errors import BadRequest, error_responses
 from app.core.pagination import MAX_ID, Page, PageDep
 from app.core.security import hash_password
@@ -29,7 +29,7 @@ EnrolmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("/countries", response_model=list[CountryOut])
-def list_countries(session: SessionDep) -> list[CountryOut]:
+def list_countries(session: ReadSessionDep) -> list[CountryOut]:
     return service.list_countries(session)
 
 
