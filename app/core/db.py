@@ -33,13 +33,13 @@ T = TypeVar("T")
 def make_engine(url: str, **kwargs: Any) -> Engine:
     # a failed statement's parameters are people's names, birth dates and documents: never in a log line
     kwargs.setdefault("hide_parameters", True)
-    pool = {"pool_size": MAX_CONCURRENT_UNITS_OF_WORK, "max_overflow": MAX_CONCURRENT_UNITS_OF_WORK,
-            "pool_timeout": 60}
+    options = {"pool_size": MAX_CONCURRENT_UNITS_OF_WORK, "max_overflow": MAX_CONCURRENT_UNITS_OF_WORK,
+               "pool_timeout": 60, **kwargs}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, **pool, **kwargs)
+    engine = create_engine(url, **options)
     _ping_after_idle(engine)
     return engine
 
