@@ -24,18 +24,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.loader import load_content
-from app.content.service import load_modules
 from app.content.spec import ModuleSpec
-from app.core.db import make_engine, make_sessionmaker
-from app.models import Country, LessonProgress, ProgressEvent
-from app.storage import storage_for
-from tests.benchmarks.harness import ROOT, Latencies, Server, fresh_database, server
-from tests.conftest import make_test_settings
-from tests.factories import Factory
+from app.core.db import make_engine
+from app.models import LessonProgress, ProgressEvent
+from tests.benchmarks import bench_progress
+from tests.benchmarks.harness import ROOT, Latencies, Server, server
 
 CLIENTS = 16
 REQUESTS_PER_CLIENT = 60
@@ -50,35 +47,6 @@ def viewed(specs: list[ModuleSpec], when: datetime) -> dict[str, Any]:
     lesson = rng.choice(module.lessons)
     return {"event_id": str(uuid.uuid4()), "type": "lesson_viewed", "module": module.slug, "lesson": lesson.slug,
             "occurred_at": when.isoformat(), "payload": {"seconds": rng.randrange(10, 900)}}
-
-
-def mixed_day(specs: list[ModuleSpec], count: int) -> list[dict[str, Any]]:
-    """A day of offline study: views, completions and quizzes, as the reader records them."""
-    lessons = [(m, lesson) for m in specs for lesson in m.lessons]
-    start = datetime(2026, 9, 1, tzinfo=UTC)
-    events = []
-    for i in range(count):
-        module, lesson = rng.choice(lessons)
-        kind = rng.choices(["lesson_viewed", "lesson_completed", "quiz_submitted"], [6, 2, 2])[0]
-        if kind == "quiz_submitted" and lesson.quiz is None:
-            kind = "lesson_viewed"
-        payload: dict[str, Any] = {}
-        if kind == "lesson_viewed":
-            payload = {"seconds": rng.randrange(10, 900)}
-        elif kind == "quiz_submitted":
-            assert lesson.quiz is not None
-            payload = {"answers": {q.id: [rng.choice(q.options).id] for q in lesson.quiz.questions}}
-        events.append({"event_id": str(uuid.uuid4()), "type": kind, "module": module.slug, "lesson": lesson.slug,
-                       "occurred_at": (start + timedelta(minutes=i)).isoformat(), "payload": payload})
-    return events
-
-
-def make_participants(sessions: sessionmaker[Session], settings: Any, count: int) -> list[str]:
-    with sessions() as session, session.begin():
-        session.execute(update(Country).values(capacity=1000))
-    factory = Factory(sessions, settings)
-    countries = ("PE", "CL", "CO", "MX")
-    return [factory.participant(countries[i % 4]).token for i in range(count)]
 
 
 def prepare_bare(url: str) -> None:
@@ -137,13 +105,7 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def hot_paths(kind: str) -> dict[str, Any]:
     specs = load_content(ROOT / "modules_content")
     worker_counts = (1, 2) if kind == "postgresql" else (1,)
-    with fresh_database(kind) as url:
-        settings = make_test_settings(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        with sessions() as session, session.begin():
-            load_modules(session, storage_for(settings), specs)
-        tokens = make_participants(sessions, settings, CLIENTS)
+    with bench_progress.populated(kind, CLIENTS) as (url, _sessions, tokens):
         prepare_bare(url)
         start = datetime(2026, 9, 1, tzinfo=UTC)
         sent = 0
@@ -180,7 +142,6 @@ def hot_paths(kind: str) -> dict[str, Any]:
                     # with two workers the stats answer is one worker's: statements are counted with one
                     counted = not name.endswith("_2w")
                     runs.setdefault(name, []).append(asyncio.run(load(target, request, counted=counted)))
-        engine.dispose()
     result = {name: median_of(figures) for name, figures in runs.items()}
     for name, figures in result.items():
         if name.startswith("events"):
@@ -280,14 +241,8 @@ def summaries_match_log(sessions: sessionmaker[Session]) -> bool:
 def cohort(kind: str) -> dict[str, Any]:
     specs = load_content(ROOT / "modules_content")
     workers = 2 if kind == "postgresql" else 1
-    with fresh_database(kind) as url:
-        settings = make_test_settings(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        with sessions() as session, session.begin():
-            load_modules(session, storage_for(settings), specs)
-        tokens = make_participants(sessions, settings, COHORT)
-        days = [mixed_day(specs, EVENTS_EACH) for _ in tokens]
+    with bench_progress.populated(kind, COHORT) as (url, sessions, tokens):
+        days = [bench_progress.make_events(specs, EVENTS_EACH) for _ in tokens]
         with server(url, workers=workers) as running:
             cpu_before = running.cpu_seconds()
             report = asyncio.run(cohort_sync(running.base, tokens, days))
@@ -298,7 +253,6 @@ def cohort(kind: str) -> dict[str, Any]:
                    "accepted_exactly_once": report["statuses"] == {"accepted": COHORT * EVENTS_EACH}
                    and report["replay_statuses"] == {"duplicate": COHORT * BATCH},
                    "summaries_match_log": summaries_match_log(sessions)}
-        engine.dispose()
     return report
 
 
