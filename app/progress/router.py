@@ -141,8 +141,8 @@ def import_progress_for(envelope: EnvelopeDep, principal: CurrentUser, session: 
 
 @router.get("/me/progress", response_model=ProgressOut, responses=error_responses(401, 403))
 async def my_progress(token: BearerToken, factory: SessionFactoryDep) -> Response:
-    """Asked by every reader page: one read-only unit of work (deferred on SQLite: never waits for the writer
-    lock), authentication included, in one hop to a worker thread."""
+    # asked by every reader page: one read-only unit of work (deferred on SQLite: never waits for the writer
+    # lock), authentication included, in one hop to a worker thread
 
     def work() -> Response:
         with unit_of_work(factory, read_only=True) as session:
