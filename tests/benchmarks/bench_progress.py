@@ -66,7 +66,7 @@ def participants(sessions: sessionmaker[Session], settings: Any, count: int) -> 
 
 
 @contextmanager
-def populated(kind: str, participants: int) -> Iterator[tuple[str, sessionmaker[Session], list[str]]]:
+def populated(kind: str, count: int) -> Iterator[tuple[str, sessionmaker[Session], list[str]]]:
     """A fresh database with the modules loaded and this many enrolled participants: (url, sessions, tokens)."""
     specs = load_content(ROOT / "modules_content")
     with fresh_database(kind) as url:
@@ -75,7 +75,7 @@ def populated(kind: str, participants: int) -> Iterator[tuple[str, sessionmaker[
         sessions = make_sessionmaker(engine)
         with sessions() as session, session.begin():
             load_modules(session, storage_for(settings), specs)
-        tokens = participants(sessions, settings, participants)
+        tokens = participants(sessions, settings, count)
         try:
             yield url, sessions, tokens
         finally:
