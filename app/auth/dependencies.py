@@ -1,11 +1,12 @@
 """Who is calling: the principal is read from the database on every request (role and country included)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.base import utcnow
@@ -25,10 +26,64 @@ class Principal:
     participant_id: int | None
     token_id: int
     may_study: bool = False  # a participant holding a seat (enrolled or completed)
+    seat_since: datetime | None = None  # when that seat's enrolment began (enrolled, or applied)
 
     @property
     def is_staff(self) -> bool:
         return self.role in (Role.COORDINATOR, Role.ADMIN)
+
+
+def _principal_query() -> Select[int, int, Role, str | None, int, datetime]:
+    seat_since = (
+        select(func.coalesce(Enrolment.enrolled_at, Enrolment.applied_at))
+        .where(Enrolment.participant_id == Participant.id,
+               Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)))
+        .limit(1).correlate(Participant).scalar_subquery()
+    )
+    return (
+        select(AccessToken.id, User.id, User.role, User.country_code, Participant.id, seat_since)
+        .join(User, User.id == AccessToken.user_id)
+        .outerjoin(Participant, Participant.user_id == User.id)
+        .where(
+            AccessToken.token_hash == bindparam("token_hash"),
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > bindparam("now"),
+            User.active.is_(True),
+        )
+    )
+
+
+# built once: it runs on every authenticated request, and building (and keying) it cost more than running it
+_PRINCIPAL = _principal_query()
+
+
+def lookup(session: Session, token: str) -> Principal | None:
+    """Who holds ``token`` now, read from the database (no cache: a revoked token or a deactivated user is
+    refused on the very next request, on every worker); None when it is unknown, expired or revoked."""
+    row = session.execute(_PRINCIPAL, {"token_hash": digest(token), "now": utcnow()}).one_or_none()
+    if row is None:
+        return None
+    token_id, user_id, role, country, participant_id, since = row
+    return Principal(user_id=user_id, role=role, country=country, participant_id=participant_id,
+                     token_id=token_id, may_study=since is not None, seat_since=since)
+
+
+def authenticate(session: Session, token: str | None) -> Principal | None:
+    """None without a token; a token that no longer holds is refused."""
+    if not token:
+        return None
+    principal = lookup(session, token)
+    if principal is None:
+        raise NotAuthenticated()
+    return principal
+
+
+def authenticate_in(session: Session, token: str | None) -> Principal:
+    """Authentication inside a hot path's own unit of work (one session for both)."""
+    principal = authenticate(session, token)
+    if principal is None:
+        raise NotAuthenticated()
+    return principal
 
 
 def optional_principal(
@@ -47,26 +102,7 @@ def principal_for_token(factory: sessionmaker[Session], token: str) -> Principal
     None when it is unknown, expired, revoked, or its account deactivated."""
     # a short transaction of its own, so that authenticating never holds the request's write lock
     with short_session(factory) as session:
-        holds_seat = exists().where(
-            Enrolment.participant_id == Participant.id,
-            Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)),
-        )
-        row = session.execute(
-            select(AccessToken.id, User.id, User.role, User.country_code, Participant.id, holds_seat)
-            .join(User, User.id == AccessToken.user_id)
-            .outerjoin(Participant, Participant.user_id == User.id)
-            .where(
-                AccessToken.token_hash == digest(token),
-                AccessToken.revoked_at.is_(None),
-                AccessToken.expires_at > utcnow(),
-                User.active.is_(True),
-            )
-        ).one_or_none()
-    if row is None:
-        return None
-    token_id, user_id, role, country, participant_id, may_study = row
-    return Principal(user_id=user_id, role=role, country=country, participant_id=participant_id,
-                     token_id=token_id, may_study=bool(may_study))
+        return lookup(session, token)
 
 
 async def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
@@ -91,6 +127,7 @@ async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
 OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 RequireAdmin = Annotated[Principal, Depends(require_admin)]

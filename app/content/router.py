@@ -7,7 +7,7 @@ from app.content import repository, service
 from app.content.dependencies import StudyAccess
 from app.content.schemas import LessonOut, ModuleDetail, ModuleSummary
 from app.core.config import SettingsDep
-from app.core.db import SessionDep
+from app.core.db import ReadSessionDep
 from app.core.errors import NotFound, error_responses
 from app.core.files import file_response
 from app.storage import StorageDep
@@ -19,19 +19,19 @@ Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 
 
 @router.get("/modules", response_model=list[ModuleSummary])
-def list_modules(session: SessionDep) -> list[ModuleSummary]:
+def list_modules(session: ReadSessionDep) -> list[ModuleSummary]:
     """The curriculum, public: the website shows it to future applicants."""
     return service.list_modules(session)
 
 
 @router.get("/modules/{slug}", response_model=ModuleDetail, responses=error_responses(401, 403, 404, 422))
-def module_detail(session: SessionDep, _reader: StudyAccess, slug: Slug) -> ModuleDetail:
+def module_detail(session: ReadSessionDep, _reader: StudyAccess, slug: Slug) -> ModuleDetail:
     return service.module_detail(session, slug)
 
 
 @router.get("/modules/{slug}/lessons/{lesson}", response_model=LessonOut,
             responses=error_responses(401, 403, 404, 422))
-def lesson(session: SessionDep, settings: SettingsDep, _reader: StudyAccess, slug: Slug, lesson: Slug) -> LessonOut:
+def lesson(session: ReadSessionDep, settings: SettingsDep, _reader: StudyAccess, slug: Slug, lesson: Slug) -> LessonOut:
     return service.lesson(session, slug, lesson, settings.public_base_url)
 
 
@@ -56,7 +56,7 @@ _BLOB_HEADERS = {
         **error_responses(400, 404, 416, 422),
     },
 )
-def blob(request: Request, session: SessionDep, storage: StorageDep, sha256: Sha256) -> Response:
+def blob(request: Request, session: ReadSessionDep, storage: StorageDep, sha256: Sha256) -> Response:
     """One media file, named by its SHA-256: no login, immutable, resumable with Range."""
     found = repository.blob(session, sha256)
     if found is None:  # only files a blob row names are public: the storage also holds what is not published

@@ -1,13 +1,20 @@
 """Engine, sessions and the one-transaction-per-request dependency."""
 
+import asyncio
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from weakref import WeakKeyDictionary
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core.errors import AppError
 
@@ -17,18 +24,45 @@ from app.core.errors import AppError
 # waiting on a lock whose holder cannot finish.
 MAX_CONCURRENT_UNITS_OF_WORK = 16
 READ_ONLY = "caminos_read_only"
+# A pooled connection used this recently is not pinged before reuse (PostgreSQL): under load every checkout
+# follows another by milliseconds, and a ping is a round trip on each of them.
+PING_AFTER_IDLE_SECONDS = 1.0
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     # a failed statement's parameters are people's names, birth dates and documents: never in a log line
     kwargs.setdefault("hide_parameters", True)
-    pool = {"pool_size": MAX_CONCURRENT_UNITS_OF_WORK, "max_overflow": MAX_CONCURRENT_UNITS_OF_WORK,
-            "pool_timeout": 60}
+    options = {"pool_size": MAX_CONCURRENT_UNITS_OF_WORK, "max_overflow": MAX_CONCURRENT_UNITS_OF_WORK,
+               "pool_timeout": 60, **kwargs}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **pool, **kwargs)
+    engine = create_engine(url, **options)
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Pre-ping, but only a connection that sat idle in the pool (SQLAlchemy's custom pessimistic handling):
+    a server restart or a dropped idle connection is still found before a request uses it."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # new (just connected), or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError() from exc
+        if not alive:
+            raise DisconnectionError()  # the pool discards this connection and checks out another
 
 
 def _unicode_lower(value: Any) -> Any:
@@ -48,6 +82,8 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA busy_timeout=30000")
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
+        # every acknowledged write is on disk (in WAL mode NORMAL would lose the last ones on a power cut)
+        dbapi_conn.execute("PRAGMA synchronous=FULL")
         # SQLite's own lower() folds ASCII only ("Á" stays "Á"); PostgreSQL's folds all of Unicode
         dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
@@ -88,11 +124,16 @@ async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
 
 
-def get_session(factory: SessionFactoryDep) -> Iterator[Session]:
-    """The request's unit of work: commit on success, roll back on error, before the response is sent.
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on error. An error's ``trace`` (the audit of a refused
+    application) is written after the rollback.
 
-    An error's ``trace`` (the audit of a refused application) is written after the rollback."""
+    ``read_only``: the unit only reads. On SQLite it begins DEFERRED and so never waits for the writer lock
+    (WAL readers see the last commit); it must not write."""
     with factory() as session:
+        if read_only:
+            session.connection(execution_options={READ_ONLY: True})
         try:
             yield session
             session.commit()
@@ -107,9 +148,54 @@ def get_session(factory: SessionFactoryDep) -> Iterator[Session]:
             raise
 
 
+def get_session(factory: SessionFactoryDep) -> Iterator[Session]:
+    """The request's unit of work, committed before the response is sent."""
+    with unit_of_work(factory) as session:
+        yield session
+
+
+def get_read_session(factory: SessionFactoryDep) -> Iterator[Session]:
+    """The unit of work of a route that only reads (no audit row either): see ``unit_of_work(read_only=True)``."""
+    with unit_of_work(factory, read_only=True) as session:
+        yield session
+
+
 SessionDep = Annotated[
     Session, Depends(get_session, scope="function", max_concurrency=MAX_CONCURRENT_UNITS_OF_WORK)
 ]
+ReadSessionDep = Annotated[
+    Session, Depends(get_read_session, scope="function", max_concurrency=MAX_CONCURRENT_UNITS_OF_WORK)
+]
+
+@contextmanager
+def reads_before_writes(session: Session) -> Iterator[None]:
+    """The reads that come before a unit's writes (authentication, checks against the catalogue).
+
+    On SQLite they are a DEFERRED transaction of their own, committed before the writes begin IMMEDIATE: they
+    neither wait for the process-wide writer lock (a bad token never queues behind writers) nor lengthen its hold,
+    which is what bounds SQLite's write throughput. On PostgreSQL they are the start of the one transaction."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        session.connection(execution_options={READ_ONLY: True})
+    yield
+    if sqlite:
+        session.commit()
+
+
+_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = WeakKeyDictionary()
+
+
+async def in_one_thread(work: Callable[[], T]) -> T:
+    """Run a whole unit of work (authentication, the work, the commit, the response's serialisation) in one hop
+    to a worker thread, for the hot paths: with dependencies, each sync step is a hop of its own (five a request).
+
+    Its threads are counted apart from the default pool's (a limiter of their own): units waiting here for the
+    SQLite writer lock never take the threads that a ``SessionDep`` request holding that lock needs to commit."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = CapacityLimiter(MAX_CONCURRENT_UNITS_OF_WORK)
+    return await anyio.to_thread.run_sync(work, limiter=limiter)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from app.auth.dependencies import (
 )
 from app.auth.schemas import ActivationCodeOut
 from app.core.config import SettingsDep
-from app.core.db import SessionDep, SessionFactoryDep
+from app.core.db import ReadSessionDep, SessionDep, SessionFactoryDep
 from app.core.errors import BadRequest, error_responses, localised
 from app.core.i18n import request_locale
 from app.core.pagination import MAX_ID, Page, PageDep
@@ -40,7 +40,7 @@ EnrolmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("/countries", response_model=list[CountryOut])
-def list_countries(session: SessionDep) -> list[CountryOut]:
+def list_countries(session: ReadSessionDep) -> list[CountryOut]:
     return service.list_countries(session)
 
 

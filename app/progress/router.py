@@ -4,20 +4,22 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
-from app.auth.dependencies import CurrentUser
-from app.content.dependencies import Learner
-from app.core.db import SessionDep
+from app.auth.dependencies import BearerToken, CurrentUser, authenticate_in
+from app.content.dependencies import check_learner
+from app.core.db import SessionDep, SessionFactoryDep, in_one_thread, reads_before_writes, unit_of_work
 from app.core.edge import is_bad_text
 from app.core.errors import BadRequest, PayloadTooLarge, error_responses, localised
-from app.core.i18n import EVENT_REASONS, request_locale, translate
+from app.core.i18n import EVENT_REASONS, Locale, request_locale, translate
 from app.core.openapi import json_request_body
 from app.core.pagination import MAX_ID
 from app.enrolment import repository as enrolment_repository
 from app.enrolment import service as enrolment_service
 from app.progress import service
-from app.progress.schemas import EventsIn, EventsOut, ProgressOut
+from app.progress.schemas import EventResult, EventsIn, EventsOut, ProgressOut
 
 router = APIRouter(tags=["progress"])
 ParticipantId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -74,27 +76,51 @@ def _parse_int(text: str) -> int | float:
 EnvelopeDep = Annotated[Envelope, Depends(read_envelope)]
 
 
-@router.post("/progress/events", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
-             responses=error_responses(400, 401, 403, 413))
-def record_events(envelope: EnvelopeDep, learner: Learner, session: SessionDep, request: Request,
-                  response: Response) -> EventsOut:
-    """The one write path for progress, online and offline: one result per event, in order."""
-    assert learner.participant_id is not None
-    results = service.record_events(session, learner.participant_id, envelope.events, envelope.device_id)
+def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    # what FastAPI's response_model serialisation gives, serialised in the unit's own thread
+    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
+
+
+async def _record_her_events(envelope: Envelope, token: str | None, factory: sessionmaker[Session],
+                             request: Request) -> Response:
+    """A participant's own sync. The hot path of the whole service: authentication, the events and the commit
+    are one session and one hop to a worker thread (as dependencies they were five hops and two sessions)."""
     locale = request_locale(request)
-    response.headers.update(localised(locale))
+
+    def work() -> Response:
+        with unit_of_work(factory) as session:
+            with reads_before_writes(session):
+                learner = check_learner(authenticate_in(session, token))
+                assert learner.participant_id is not None
+                batch = service.prepare_events(session, learner.participant_id, envelope.events,
+                                               envelope.device_id, seat_since=learner.seat_since)
+            results = service.store_events(session, batch)
+        return _json(_localised_results(results, locale), localised(locale))
+
+    return await in_one_thread(work)
+
+
+def _localised_results(results: list[EventResult], locale: Locale) -> EventsOut:
     return EventsOut(results=[
         r.model_copy(update={"detail": translate(r.reason, locale, EVENT_REASONS)}) if r.reason else r
         for r in results
     ])
 
 
+@router.post("/progress/events", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
+             responses=error_responses(400, 401, 403, 413))
+async def record_events(envelope: EnvelopeDep, token: BearerToken, factory: SessionFactoryDep,
+                        request: Request) -> Response:
+    """The one write path for progress, online and offline: one result per event, in order."""
+    return await _record_her_events(envelope, token, factory, request)
+
+
 @router.post("/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
              responses=error_responses(400, 401, 403, 413))
-def import_progress(envelope: EnvelopeDep, learner: Learner, session: SessionDep, request: Request,
-                    response: Response) -> EventsOut:
+async def import_progress(envelope: EnvelopeDep, token: BearerToken, factory: SessionFactoryDep,
+                          request: Request) -> Response:
     """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results."""
-    return record_events(envelope, learner, session, request, response)
+    return await _record_her_events(envelope, token, factory, request)
 
 
 @router.post("/participants/{participant_id}/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
@@ -110,16 +136,22 @@ def import_progress_for(envelope: EnvelopeDep, principal: CurrentUser, session: 
                  accepted=sum(r.status == "accepted" for r in results))
     locale = request_locale(request)
     response.headers.update(localised(locale))
-    return EventsOut(results=[
-        r.model_copy(update={"detail": translate(r.reason, locale, EVENT_REASONS)}) if r.reason else r
-        for r in results
-    ])
+    return _localised_results(results, locale)
 
 
 @router.get("/me/progress", response_model=ProgressOut, responses=error_responses(401, 403))
-def my_progress(session: SessionDep, learner: Learner) -> ProgressOut:
-    assert learner.participant_id is not None
-    return service.progress_of(session, learner.participant_id)
+async def my_progress(token: BearerToken, factory: SessionFactoryDep) -> Response:
+    # asked by every reader page: one read-only unit of work (deferred on SQLite: never waits for the writer
+    # lock), authentication included, in one hop to a worker thread
+
+    def work() -> Response:
+        with unit_of_work(factory, read_only=True) as session:
+            learner = check_learner(authenticate_in(session, token))
+            assert learner.participant_id is not None
+            progress = service.progress_of(session, learner.participant_id)
+        return _json(progress)
+
+    return await in_one_thread(work)
 
 
 @router.get("/participants/{participant_id}/progress", response_model=ProgressOut,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -176,40 +176,91 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, as one cached executemany; returns the ids inserted."""
     if not rows:
         return set()
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = cast(Table, ProgressEvent.__table__)
-    stmt = (
-        dialect_insert(table)
-        .on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
-        .returning(table.c.event_id)
-    )
-    return set(session.connection().execute(stmt, rows).scalars())
+    return set(session.connection().execute(_upserts(session).new_events, rows).scalars())
 
 
-def record_events(session: Session, participant_id: int, events: list[Any], device_id: str | None) -> list[
-        EventResult]:
+@dataclass(frozen=True)
+class _Upserts:
+    new_events: Any  # INSERT ... ON CONFLICT DO NOTHING RETURNING event_id
+    viewed_seconds: Any  # INSERT ... ON CONFLICT DO UPDATE SET seconds = seconds + excluded.seconds
+
+
+_UPSERTS: dict[str, _Upserts] = {}
+
+
+def _upserts(session: Session) -> _Upserts:
+    """The two upserts of a sync in the session's dialect, built once each."""
+    name = session.get_bind().dialect.name
+    found = _UPSERTS.get(name)
+    if found is None:
+        dialect_insert = postgresql.insert if name == "postgresql" else sqlite.insert
+        events = cast(Table, ProgressEvent.__table__)
+        viewed = dialect_insert(_SUMMARY)
+        found = _UPSERTS[name] = _Upserts(
+            new_events=dialect_insert(events).on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
+            .returning(events.c.event_id),
+            viewed_seconds=viewed.on_conflict_do_update(
+                index_elements=["participant_id", "module", "lesson"],
+                set_={"seconds": _SUMMARY.c.seconds + viewed.excluded.seconds}),
+        )
+    return found
+
+
+@dataclass
+class Batch:
+    """A sync's events, checked: the rows to store, in order, and the results decided already (rejections)."""
+
+    participant_id: int
+    catalogue: Catalogue
+    results: list[EventResult | None]
+    first_by_id: dict[str, dict[str, Any]]  # each event id's first valid row, with its "_index" in the batch
+    repeats: list[tuple[int, dict[str, Any]]]  # later rows with an id seen before in the batch
+    views_only: bool = False  # views that, as her summaries were read, cannot complete anything
+
+
+def record_events(session: Session, participant_id: int, events: list[Any], device_id: str | None, *,
+                  seat_since: datetime | None = None) -> list[EventResult]:
+    """``seat_since``: when her seat began, if the caller knows it already (her own sync reads it with her token)."""
+    return store_events(session, prepare_events(session, participant_id, events, device_id, seat_since=seat_since))
+
+
+def prepare_events(session: Session, participant_id: int, events: list[Any], device_id: str | None, *,
+                   seat_since: datetime | None = None) -> Batch:
+    """Check each event against the catalogue. Reads only: on SQLite her sync runs this before it takes the
+    writer lock, which then is held only for the statements that must see the latest summaries."""
     now = utcnow()
     catalogue = Catalogue(session)
-    # one sync at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does not
-    # block the foreign-key checks of other inserts
-    session.execute(select(Participant.id).where(Participant.id == participant_id).with_for_update(key_share=True))
-    not_before = _seat_since(session, participant_id)  # once per batch
-    results: list[EventResult | None] = [None] * len(events)
-    first_by_id: dict[str, dict[str, Any]] = {}
-    repeats: list[tuple[int, dict[str, Any]]] = []
+    not_before = seat_since if seat_since is not None else _seat_since(session, participant_id)  # once per batch
+    batch = Batch(participant_id, catalogue, [None] * len(events), {}, [])
     for index, raw in enumerate(events):
         try:
             row = validate_event(raw, catalogue, participant_id, device_id, now, not_before)
         except Rejected as rejected:
             raw_id = raw.get("event_id") if isinstance(raw, dict) else None
             echoed = raw_id if isinstance(raw_id, str) and not is_bad_text(raw_id) else None
-            results[index] = EventResult(event_id=echoed, status="rejected", reason=rejected.reason)
+            batch.results[index] = EventResult(event_id=echoed, status="rejected", reason=rejected.reason)
             continue
-        if row["event_id"] in first_by_id:
-            repeats.append((index, row))
+        if row["event_id"] in batch.first_by_id:
+            batch.repeats.append((index, row))
         else:
-            first_by_id[row["event_id"]] = row | {"_index": index}
+            batch.first_by_id[row["event_id"]] = row | {"_index": index}
+    rows = batch.first_by_id.values()
+    if rows and all(row["type"] == "lesson_viewed" for row in rows):
+        modules = {row["module"] for row in rows}
+        existing, complete_modules = _summaries_of(session, participant_id, modules)
+        lessons = {key: row["completed_at"] for key, row in existing.items()}
+        batch.views_only = not any(_may_complete(m, lessons, complete_modules, catalogue) for m in modules)
+    return batch
 
+
+def store_events(session: Session, batch: Batch) -> list[EventResult]:
+    """Store the new events of a checked batch and fold them into her summaries; one result per event."""
+    participant_id, results, first_by_id = batch.participant_id, batch.results, batch.first_by_id
+    if session.get_bind().dialect.name == "postgresql":
+        # one sync at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does
+        # not block the foreign-key checks of other inserts. (SQLite: every writer begins IMMEDIATE, one at a time.)
+        session.execute(select(Participant.id).where(Participant.id == participant_id)
+                        .with_for_update(key_share=True))
     rows = [{k: v for k, v in row.items() if k != "_index"} for row in first_by_id.values()]
     inserted = _insert_new(session, rows)
     stored = _stored(session, participant_id, set(first_by_id) - inserted)
@@ -221,13 +272,29 @@ def record_events(session: Session, participant_id: int, events: list[Any], devi
             stored[event_id] = (row["content_hash"], row["score"], row["passed"])
         else:
             results[index] = _compare(event_id, row, stored[event_id])
-    for index, row in repeats:
+    for index, row in batch.repeats:
         results[index] = _compare(row["event_id"], row, stored[row["event_id"]])
 
     new_rows = [row for row in rows if row["event_id"] in inserted]
-    if new_rows:
-        merge_into_summaries(session, participant_id, new_rows, catalogue)
+    if new_rows and batch.views_only:
+        # A view only adds seconds, and (checked before) no module of hers can complete: one upsert, no read.
+        # Read outside the writer lock on SQLite: if a sync since then completed a lesson, that sync checked
+        # completions itself, with what it wrote.
+        _add_viewed_seconds(session, participant_id, new_rows)
+    elif new_rows:
+        merge_into_summaries(session, participant_id, new_rows, batch.catalogue)
     return [r for r in results if r is not None]
+
+
+def _add_viewed_seconds(session: Session, participant_id: int, rows: list[dict[str, Any]]) -> None:
+    seconds: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row["module"], row["lesson"])
+        seconds[key] = seconds.get(key, 0) + row["seconds"]
+    session.execute(_upserts(session).viewed_seconds, [
+        {"participant_id": participant_id, "module": module, "lesson": lesson, "seconds": total, "quiz_attempts": 0}
+        for (module, lesson), total in seconds.items()
+    ])
 
 
 def _stored(session: Session, participant_id: int, event_ids: set[str]) -> dict[
@@ -263,14 +330,8 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         by_lesson.setdefault((row["module"], row["lesson"]), []).append(row)
     modules = {module for module, _lesson in by_lesson}
     c = _SUMMARY.c
-    existing = {
-        (r.module, r.lesson): r._asdict()
-        for r in session.execute(
-            select(c.id, c.module, c.lesson, *(c[name] for name in _MERGED)).where(
-                c.participant_id == participant_id, c.module.in_(modules),
-                c.lesson.in_({lesson for _module, lesson in by_lesson}))
-        )
-    }
+    existing, complete_modules = _summaries_of(session, participant_id, modules)
+    lessons = {key: row["completed_at"] for key, row in existing.items()}
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
     for (module, lesson_slug), events in by_lesson.items():
@@ -297,6 +358,7 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         if done is not None and lesson is not None and lesson.quiz is not None:
             done = max(done, summary["quiz_passed_at"]) if summary["quiz_passed_at"] else None
         summary["completed_at"] = _earliest(summary["completed_at"], done)
+        lessons[(module, lesson_slug)] = summary["completed_at"]
         if known:
             updates.append({"summary_id": summary["id"], **{name: summary[name] for name in _MERGED}})
         else:
@@ -311,18 +373,55 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         session.execute(insert(_SUMMARY), inserts)
     # every module touched, not only those where a lesson's completion moved: a new content version may have
     # made her remaining lessons (or a whole module) optional, and her next event must find that out
-    _decide_completions(session, participant_id, modules, catalogue)
+    if any(_may_complete(slug, lessons, complete_modules, catalogue) for slug in modules):
+        _decide_completions(session, participant_id, modules, catalogue, lessons)
 
 
-def _decide_completions(session: Session, participant_id: int, modules: set[str], catalogue: Catalogue) -> None:
-    """A module is complete when all its required lessons are (dated by the last of them); the programme when
-    all required modules are. Decided now, as the events arrive; never undone by later content versions."""
+def _summaries_query() -> Select[Any]:
     c = _SUMMARY.c
-    lessons = {
-        (r.module, r.lesson): r.completed_at
-        for r in session.execute(select(c.module, c.lesson, c.completed_at).where(
-            c.participant_id == participant_id, c.module.in_(modules)))
-    }
+    return (
+        select(c.id, c.module, c.lesson, *(c[name] for name in _MERGED), ModuleCompletion.id.label("completion"))
+        .outerjoin(ModuleCompletion, (ModuleCompletion.participant_id == c.participant_id)
+                   & (ModuleCompletion.module == c.module))
+        .where(c.participant_id == bindparam("participant_id"), c.module.in_(bindparam("modules", expanding=True)))
+    )
+
+
+_SUMMARIES = _summaries_query()  # built once (as the statements below): every sync runs it
+
+
+def _summaries_of(session: Session, participant_id: int, modules: set[str]) -> tuple[
+        dict[tuple[str, str], dict[str, Any]], set[str]]:
+    """Her summaries of every lesson of these modules (the completion check needs them all), and which of the
+    modules are complete already: one statement."""
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    complete_modules: set[str] = set()
+    for r in session.execute(_SUMMARIES, {"participant_id": participant_id, "modules": sorted(modules)}):
+        row = r._asdict()
+        if row.pop("completion") is not None:
+            complete_modules.add(r.module)
+        existing[(r.module, r.lesson)] = row
+    return existing, complete_modules
+
+
+def _may_complete(slug: str, lessons: dict[tuple[str, str], datetime | None], complete_modules: set[str],
+                  catalogue: Catalogue) -> bool:
+    """Whether checking completions after an event in this module could change anything. Not when the module is
+    required by the programme, not complete yet, and one of its required lessons is not done: then neither the
+    module nor the programme (which needs this module) can be complete. Most events (views, or any event
+    before a module's last lesson) skip the check's statements."""
+    module = catalogue.current.get(slug)
+    shape = catalogue.version(slug, None)
+    if module is None or shape is None or not module.required or slug in complete_modules:
+        return True
+    return all(lessons.get((slug, lesson.slug)) is not None for lesson in shape.lessons if lesson.required)
+
+
+def _decide_completions(session: Session, participant_id: int, modules: set[str], catalogue: Catalogue,
+                        lessons: dict[tuple[str, str], datetime | None]) -> None:
+    """A module is complete when all its required lessons are (dated by the last of them); the programme when
+    all required modules are. Decided now, as the events arrive; never undone by later content versions.
+    ``lessons``: when each lesson of these modules was completed, as just merged."""
     completions = {
         c.module: c for c in session.scalars(select(ModuleCompletion).where(
             ModuleCompletion.participant_id == participant_id))
@@ -352,15 +451,19 @@ def _earliest(*times: datetime | None) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
+_HER_LESSONS = select(
+    LessonProgress.module, LessonProgress.lesson, LessonProgress.completed_at, LessonProgress.seconds,
+    LessonProgress.quiz_best_score, LessonProgress.quiz_passed_at, LessonProgress.quiz_attempts,
+).where(LessonProgress.participant_id == bindparam("participant_id"))
+_HER_COMPLETIONS = select(ModuleCompletion.module, ModuleCompletion.completed_at).where(
+    ModuleCompletion.participant_id == bindparam("participant_id"))
+
+
 def progress_of(session: Session, participant_id: int) -> ProgressOut:
-    lessons = {
-        (p.module, p.lesson): p
-        for p in session.scalars(select(LessonProgress).where(LessonProgress.participant_id == participant_id))
-    }
-    completions = {
-        c.module: c.completed_at
-        for c in session.scalars(select(ModuleCompletion).where(ModuleCompletion.participant_id == participant_id))
-    }
+    # rows, not ORM objects, from statements built once: every reader page asks for this
+    her = {"participant_id": participant_id}
+    lessons = {(p.module, p.lesson): p for p in session.execute(_HER_LESSONS, her)}
+    completions = {c.module: c.completed_at for c in session.execute(_HER_COMPLETIONS, her)}
     modules = []
     catalogue = Catalogue(session)
     for module in catalogue.current.values():

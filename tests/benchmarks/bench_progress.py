@@ -12,6 +12,8 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,6 +63,23 @@ def participants(sessions: sessionmaker[Session], settings: Any, count: int) -> 
     factory = Factory(sessions, settings)
     countries = ("PE", "CL", "CO", "MX")
     return [factory.participant(countries[i % 4]).token for i in range(count)]
+
+
+@contextmanager
+def populated(kind: str, count: int) -> Iterator[tuple[str, sessionmaker[Session], list[str]]]:
+    """A fresh database with the modules loaded and this many enrolled participants: (url, sessions, tokens)."""
+    specs = load_content(ROOT / "modules_content")
+    with fresh_database(kind) as url:
+        settings = make_test_settings(url)
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+        with sessions() as session, session.begin():
+            load_modules(session, storage_for(settings), specs)
+        tokens = participants(sessions, settings, count)
+        try:
+            yield url, sessions, tokens
+        finally:
+            engine.dispose()
 
 
 async def send_batches(base: str, batches: list[tuple[str, list[dict[str, Any]]]]) -> tuple[float, dict[str, int]]:
@@ -141,13 +160,7 @@ async def single_event_requests(base: str, tokens: list[str], events: list[dict[
 
 def run_on(kind: str) -> dict[str, Any]:
     specs = load_content(ROOT / "modules_content")
-    with fresh_database(kind) as url:
-        settings = make_test_settings(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        with sessions() as session, session.begin():
-            load_modules(session, storage_for(settings), specs)
-        tokens = participants(sessions, settings, 220 + 16)
+    with populated(kind, 220 + 16) as (url, sessions, tokens):
         with sessions() as session:
             participant_ids = list(session.scalars(select(Participant.id).order_by(Participant.id)))
         ids_by_token = dict(zip(tokens, participant_ids, strict=True))
@@ -177,7 +190,6 @@ def run_on(kind: str) -> dict[str, Any]:
                 "requests": len(latencies), "requests_per_second": round(len(latencies) / wall, 1),
                 **Latencies(latencies).summary(),
             }
-        engine.dispose()
     return report
 
 

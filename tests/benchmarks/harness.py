@@ -56,35 +56,71 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server and its worker processes so far."""
+        return sum(_cpu_of(pid) for pid in _with_descendants(self.pid))
+
+
+def _with_descendants(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        for child in children:
+            found.extend(_with_descendants(int(child)))
+    return found
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 @contextmanager
-def service(database_url: str, **env: str) -> Iterator[str]:
-    """The service under uvicorn (one worker), in a process of its own, on 127.0.0.1."""
+def server(database_url: str, *, app: str = "app.main:app", workers: int = 1, **env: str) -> Iterator[Server]:
+    """An ASGI app under uvicorn, in a process of its own, on 127.0.0.1."""
     port = free_port()
     environment = {
         **os.environ, "CAMINOS_DATABASE_URL": database_url, "CAMINOS_ENVIRONMENT": "development",
         "CAMINOS_APPLICATION_RATE_LIMIT": "1000000", "CAMINOS_LOG_JSON": "true", **env,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log", "--backlog", "4096"],
+        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log", "--backlog", "4096", "--workers", str(workers)],
         cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while True:
+        ready = 0
+        while ready < 3 * workers:  # every worker up (each answers some of the probes)
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
+                    ready += 1
+                    continue
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("the service did not start")
             time.sleep(0.1)
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def service(database_url: str, **env: str) -> Iterator[str]:
+    """The service under uvicorn (one worker), in a process of its own, on 127.0.0.1."""
+    with server(database_url, **env) as running:
+        yield running.base
 
 
 @dataclass

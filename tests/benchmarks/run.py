@@ -1,4 +1,6 @@
-"""`make bench`: runs every benchmark, prints the figures and keeps them in bench-results/."""
+"""`make bench`: runs every benchmark, prints the figures and keeps them in bench-results/.
+
+`python -m tests.benchmarks.run hotpaths cohort` runs only those named."""
 
 import json
 import sys
@@ -10,6 +12,7 @@ from typing import Any
 from tests.benchmarks import (
     bench_applications,
     bench_certificates,
+    bench_hotpaths,
     bench_imports,
     bench_offline,
     bench_progress,
@@ -23,6 +26,8 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "certificates": bench_certificates.run,
     "imports": bench_imports.run,
     "reports": bench_reports.run,
+    "hotpaths": bench_hotpaths.run_hot_paths,
+    "cohort": bench_hotpaths.run_cohort,
 }
 
 
