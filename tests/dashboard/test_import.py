@@ -247,3 +247,21 @@ def test_the_form_without_its_file_is_a_spanish_page(client: TestClient, cohorts
     assert response.status_code in (400, 415)
     assert response.headers["content-type"].startswith("text/html")
     assert 'lang="es"' in response.text
+
+
+def test_the_form_counts_toward_the_api_imports_hourly_limit(client: TestClient, cohorts: Cohorts,
+                                                             sessions: sessionmaker[Session],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.enrolment.imports.IMPORTS_PER_HOUR", 2)
+    coordinator = cohorts.coordinator_pe
+    api = client.post("/api/v1/applications/import", params={"dry_run": "true"}, headers=coordinator.headers,
+                      files={"file": ("lista.csv", csv_file([person()]), "text/csv")})
+    assert api.status_code == 200
+    assert upload(client, coordinator, csv_file([person()]), form_fields(client, coordinator),
+                  action="revisar").status_code == 200
+    before = row_counts(sessions)
+    throttled = upload(client, coordinator, csv_file([person()]), form_fields(client, coordinator))
+    assert throttled.status_code == 429
+    assert "Demasiados intentos" in throttled.text
+    assert throttled.headers["retry-after"].isdigit()
+    assert row_counts(sessions) == before
