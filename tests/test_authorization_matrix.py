@@ -129,6 +129,15 @@ def page_form(url: str, **data: str) -> Builder:
     return build
 
 
+def page_upload(url: str) -> Builder:
+    """The dashboard's bulk registration form as its page sends it: a multipart form with the file, the
+    session's token and the form's key."""
+    def build(world: World, role: str) -> dict[str, Any]:
+        kwargs = page_form(url, accion="inscribir", clave=f"matriz-{next(_emails)}")(world, role)
+        return {**kwargs, "files": {"file": ("lista.csv", csv_file([person("PE")]), "text/csv")}}
+    return build
+
+
 def dashboard_login(world: World, role: str) -> dict[str, Any]:
     """Each caller logs in with her own password (nobody with a name that does not exist)."""
     username = "nadie@example.org" if role == "anonymous" else getattr(world, role).username
@@ -365,6 +374,13 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("POST", "/coordinacion/{code}/inscripciones/{enrolment_id}/avisada"): Spec(
         lambda w, r: page_form(f"/coordinacion/PE/inscripciones/{w.participant_self.enrolment_id}/avisada")(w, r),
         statuses(303, 403, 403, 409, 404, 409), page=True),
+    ("GET", "/coordinacion/{code}/inscribir"): Spec(page("/coordinacion/PE/inscribir"), dashboard(200), page=True),
+    ("POST", "/coordinacion/{code}/inscribir"): Spec(page_upload("/coordinacion/PE/inscribir"), dashboard(200),
+                                                     page=True),
+    ("GET", "/coordinacion/{code}/plantilla.csv"): Spec(page("/coordinacion/PE/plantilla.csv"), dashboard(200),
+                                                        page=True),
+    ("GET", "/coordinacion/{code}/plantilla.xlsx"): Spec(page("/coordinacion/PE/plantilla.xlsx"), dashboard(200),
+                                                         page=True),
 }
 
 CASES = [(method, path, role) for (method, path) in MATRIX for role in ROLES]

@@ -180,6 +180,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "es": "Solo un certificado vigente puede revocarse o reemitirse.",
         "en": "Only a valid certificate can be revoked or reissued.",
     },
+    "not_this_country": {
+        "es": "Esta planilla se importa para el país elegido: deje la columna vacía o escriba ese país.",
+        "en": "This spreadsheet is imported for the chosen country: leave the column empty or write that country.",
+    },
     "country_out_of_scope": {
         "es": "Solo puede registrar participantes de su país.",
         "en": "You may only register participants of your own country.",

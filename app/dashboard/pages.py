@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import AppError, Throttled
+from app.core.i18n import translate
 from app.dashboard.session import LOGIN_PATH, PREFIX, CsrfRefused, LoginRequired, PageUser
 from app.dashboard.views import spanish_datetime
 
@@ -41,6 +42,9 @@ ERRORS = {
     429: ("Demasiados intentos", "Espere un momento e intente de nuevo."),
     503: ("No disponible", "El servicio no está disponible en este momento. Intente más tarde."),
 }
+# what went wrong with a form's file is said as the API says it (in Spanish), with a way back to the form
+SAID_AS_IS = frozenset({"file_too_large", "not_a_spreadsheet", "file_field_required", "spreadsheet_columns",
+                        "too_many_rows", "idempotency_key_reused", "idempotency_in_progress"})
 CSRF_TEXT = ("El formulario venció o no viene de esta página. Vuelva a la página, actualícela e intente de "
              "nuevo.")
 
@@ -62,9 +66,11 @@ def render(request: Request, template: str, context: dict[str, Any], *, user: Pa
 
 
 def error_page(request: Request, status_code: int, text: str | None = None,
-               headers: dict[str, str] | None = None) -> HTMLResponse:
+               headers: dict[str, str] | None = None, *, details: list[str] | None = None,
+               back: str | None = None) -> HTMLResponse:
     title, explanation = ERRORS.get(status_code, ERRORS[400])
-    return render(request, "error.html.j2", {"title": title, "explanation": text or explanation},
+    return render(request, "error.html.j2", {"title": title, "explanation": text or explanation,
+                                             "details": details or [], "back": back},
                   status_code=status_code, headers=headers)
 
 
@@ -96,6 +102,10 @@ def install_page_errors(app: FastAPI) -> None:
         if isinstance(exc, Throttled):
             return error_page(request, 429, f"Demasiados intentos. Intente de nuevo en {exc.retry_after} segundos.",
                               headers=exc.headers)
+        if exc.message_key in SAID_AS_IS:
+            details = [f"Columna «{f['field']}»: {f['message']}" for f in exc.extra.get("fields", [])]
+            return error_page(request, exc.status_code, translate(exc.message_key, "es"), details=details,
+                              back=request.url.path if request.method == "POST" else None)
         return error_page(request, exc.status_code, CSRF_TEXT if isinstance(exc, CsrfRefused) else None)
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -6,17 +6,17 @@ OpenAPI document: these are pages for people, not part of the API contract."""
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import service as auth_service
 from app.auth.dependencies import ClientAddress
 from app.core.config import Settings, SettingsDep
-from app.core.db import SessionDep, SessionFactoryDep
+from app.core.db import SessionDep, SessionFactoryDep, short_session
 from app.core.errors import InvalidCredentials, NotFound, Throttled
 from app.core.pagination import MAX_ID
-from app.dashboard import views
+from app.dashboard import bulk, views
 from app.dashboard.pages import PAGE_HEADERS, SECURITY_HEADERS, error_page, render
 from app.dashboard.session import (
     COOKIE,
@@ -26,6 +26,7 @@ from app.dashboard.session import (
     PREFIX,
     CsrfChecked,
     OptionalPageUser,
+    PageUser,
     StaffPage,
     check_same_origin,
     check_token,
@@ -34,13 +35,15 @@ from app.dashboard.session import (
     safe_next,
     set_cookie,
 )
+from app.enrolment import imports, spreadsheet
+from app.enrolment.upload import Upload, read_upload
 from app.models import Role
 from app.reporting import exports
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 Code = Annotated[str, PathParam(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheet.XLSX_MEDIA_TYPE
 STATIC = {"panel.css": "text/css; charset=utf-8"}
 _STATIC_BYTES = {name: (Path(__file__).resolve().parent / "static" / name).read_bytes() for name in STATIC}
 LOGIN_FORM_MINUTES = 60
@@ -167,3 +170,57 @@ def mark_notified(session: SessionDep, user: CsrfChecked, code: Code, enrolment_
     views.mark_notified(session, user.principal, country.code, enrolment_id)
     return RedirectResponse(f"{PREFIX}/{country.code}#atencion", status_code=303, headers=PAGE_HEADERS)
 
+
+
+@router.get(f"{PREFIX}/{{code}}/inscribir")
+def import_form(request: Request, session: SessionDep, settings: SettingsDep, user: StaffPage,
+                code: Code) -> Response:
+    country = views.manageable(session, user.principal, code)
+    return render(request, "import.html.j2", {"country": country, "form_key": bulk.new_form_key()}, user=user,
+                  csrf=user.csrf(settings))
+
+
+@router.get(f"{PREFIX}/{{code}}/plantilla.csv")
+def import_template_csv(session: SessionDep, user: StaffPage, code: Code) -> Response:
+    views.manageable(session, user.principal, code)
+    return _download(spreadsheet.template_csv(), "text/csv; charset=utf-8", "plantilla-inscripcion.csv")
+
+
+@router.get(f"{PREFIX}/{{code}}/plantilla.xlsx")
+def import_template_xlsx(session: SessionDep, user: StaffPage, code: Code) -> Response:
+    country = views.manageable(session, user.principal, code)
+    return _download(spreadsheet.template_xlsx([country.code]), XLSX, "plantilla-inscripcion.xlsx")
+
+
+def _importer(request: Request, factory: SessionFactoryDep, settings: SettingsDep, user: StaffPage,
+              code: Code) -> tuple[PageUser, str]:
+    """Before the file is read: from our own pages, her country (another is not found), and counted as an
+    import of the API (the same hourly limit). The CSRF token comes inside the multipart form, read once with
+    the file (``read_upload``), and is checked before anything is imported."""
+    check_same_origin(request, settings)
+    with short_session(factory) as session:
+        country = views.manageable(session, user.principal, code).code
+    imports.count_import(factory, user.principal)
+    return user, country
+
+
+@router.post(f"{PREFIX}/{{code}}/inscribir")
+def import_upload(
+    request: Request,
+    checked: Annotated[tuple[PageUser, str], Depends(_importer)],
+    # after the checks (a stranger's upload is not read) and before the session (a slow upload holds no unit
+    # of work), as the API's import
+    upload: Annotated[Upload, Depends(read_upload)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    user, country = checked
+    check_token(user.csrf(settings), upload.fields.get(CSRF_FIELD))
+    dry_run = upload.fields.get(bulk.ACTION_FIELD) != bulk.STORE
+    report = imports.import_applications(
+        session, settings, user.principal, data=upload.data, dry_run=dry_run, locale="es", country=country,
+        idempotency_key=bulk.idempotency_key(country, upload.fields.get(bulk.KEY_FIELD)))
+    context = {"country": views.manageable(session, user.principal, country), "report": report,
+               "rows": bulk.rows(report), "codes": any(r.activation_code for r in report.rows)}
+    # PAGE_HEADERS: no-store, the activation codes are shown this once
+    return render(request, "import_report.html.j2", context, user=user, csrf=user.csrf(settings))

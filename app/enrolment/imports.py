@@ -60,6 +60,7 @@ def import_applications(
     dry_run: bool,
     idempotency_key: str | None = None,
     locale: Locale = "es",
+    country: str | None = None,
 ) -> ImportReport:
     """Register the women of a CSV or XLSX file (``spreadsheet.COLUMNS``) and report on every row.
 
@@ -67,6 +68,8 @@ def import_applications(
     the end: nothing is stored but the audit entry, and the report has no ids or codes. An
     ``idempotency_key`` (ignored by dry runs, which store nothing to repeat) makes a repeated import answer the
     first report, with new activation codes for the women who have not activated their account yet.
+    ``country`` (the dashboard's page of one country): every row is of that country, an empty ``pais`` included;
+    a row naming another is refused, even for an admin, who chose that country's page.
     Raises ``NotASpreadsheet`` (400), ``SpreadsheetColumns`` (422), ``PayloadTooLarge`` (413, too many rows),
     ``Forbidden`` (not staff), ``Conflict`` (a key reused for another file)."""
     if not principal.is_staff:
@@ -86,13 +89,13 @@ def import_applications(
     trial = session.begin_nested() if dry_run else None
     # every country the file names is locked first, in one order: two imports naming the same countries
     # queue behind each other instead of deadlocking (each would otherwise lock at its first row of each)
-    for code in sorted({_country(cells, principal) for _number, cells in sheet.rows} & COUNTRY_NAMES.keys()):
+    for code in sorted({_country(cells, principal, country) for _number, cells in sheet.rows} & COUNTRY_NAMES.keys()):
         if scope.may_act_for_country(principal, code):
             repository.lock_country(session, code)
     rows: list[ImportRow] = []
     users: dict[str, int] = {}
     for number, cells in sheet.rows:
-        row, user_id = _import_row(session, settings, principal, number, cells, locale)
+        row, user_id = _import_row(session, settings, principal, number, cells, locale, country)
         rows.append(row)
         if user_id is not None:
             users[str(number)] = user_id
@@ -140,10 +143,10 @@ def _replay(session: Session, settings: Settings, principal: Principal, stored: 
 
 def _import_row(
     session: Session, settings: Settings, principal: Principal, number: int, cells: dict[str, Cell],
-    locale: Locale,
+    locale: Locale, country: str | None = None,
 ) -> tuple[ImportRow, int | None]:
     """One row as a single application by ``principal``; the user id of a woman registered without a password."""
-    values, problems = _application(cells, principal)
+    values, problems = _application(cells, principal, country)
     found: list[tuple[str | None, str]] = list(problems)
     body = None
     if not any(rule == "invalid_text" for _column_key, rule in problems):  # never let bad bytes go further
@@ -155,6 +158,8 @@ def _import_row(
                       if (column := _column(tuple(err["loc"]))) not in unreadable]
     if found or body is None:
         return _rejected(number, "invalid_input", [(c, field_message(rule, locale)) for c, rule in found]), None
+    if country is not None and body.country != country:
+        return _rejected(number, "country_out_of_scope", [("pais", translate("not_this_country", locale))]), None
     if _looks_registered(session, principal, body):
         return ImportRow(row=number, status="possible_duplicate", error="possible_duplicate", errors=[
             ImportRowError(column=None, message=field_message("possible_duplicate", locale))]), None
@@ -211,8 +216,10 @@ def _looks_registered(session: Session, principal: Principal, body: ApplicationI
                for first, last, locality in repository.names_born_on(session, body.country, body.birth_date))
 
 
-def _country(cells: dict[str, Cell], principal: Principal) -> str:
+def _country(cells: dict[str, Cell], principal: Principal, chosen: str | None = None) -> str:
     given = _text(cells.get("pais"))
+    if given is None and chosen is not None:
+        return chosen
     if given is None and principal.role is Role.COORDINATOR and principal.country:
         return principal.country  # her own country when she leaves it empty
     return _COUNTRY_BY_NAME.get(fold(given or ""), (given or "").upper())  # "Perú" as well as "PE"
@@ -243,7 +250,8 @@ def _yes_no(value: Cell) -> bool | None | str:
     return True if folded in _YES else False if folded in _NO else text
 
 
-def _application(cells: dict[str, Cell], principal: Principal) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _application(cells: dict[str, Cell], principal: Principal,
+                 chosen: str | None = None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The row as the body of a single application, and the cells that cannot even be read as one
     (bad bytes, a yes/no that is neither, a number where a date goes)."""
     problems = [(key, "invalid_text") for key, value in cells.items()
@@ -260,7 +268,7 @@ def _application(cells: dict[str, Cell], principal: Principal) -> tuple[dict[str
                        ("localidad", "locality"), ("telefono", "phone"), ("correo", "email"),
                        ("etnia", "ethnicity")):
         put(field, _text(cells.get(key)))
-    country = _country(cells, principal)
+    country = _country(cells, principal, chosen)
     put("country", country or None)
     birth = cells.get("fecha_nacimiento")
     if isinstance(birth, datetime):

@@ -7,18 +7,9 @@ would have derived from them. Figures: the SQL statements of each page at 50 and
 engine of an in-process app, they must be equal), then p50 and p99 of 50 sequential requests to each page through
 the service under uvicorn in its own process (one warm-up request first, not counted).
 
-More pages (the coordinators' dashboard) are measured the same way by passing them to ``run``; in run.py::
-
-    def dashboard_login(client: httpx.Client, staff: bench_reports.Staff) -> None:
-        form = client.get("/coordinacion/login")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-        client.post("/coordinacion/login", data={"username": staff.username, "password": staff.password,
-                                                  "csrf_token": csrf}).raise_for_status()
-
-    "reports": lambda: bench_reports.run([bench_reports.Page("dashboard", "/coordinacion/{country}",
-                                                             dashboard_login)]),
-
-(the field names of the form are the dashboard's; the in-process client talks https, so a Secure cookie is kept).
+More pages are measured the same way by passing them to ``run``: run.py adds the dashboard's country page,
+logged in through its login form (``run.dashboard_login``; the in-process client talks https, so the Secure
+cookie is kept; the service runs in development, on http, where the cookie is not Secure).
 """
 
 import functools

@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's package, driven by Playwright) for tests that need a real browser: CORS and the docs
 pages. Without Chromium they are skipped, except in CI (CI=true), where a missing browser is a failure."""
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
@@ -23,8 +24,13 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module, not per session: while Playwright's sync API is open, this thread's asyncio
+    loop stays marked as running (between two sync calls, its dispatcher is suspended inside
+    ``run_until_complete``). Kept open for the session, every later test that starts a loop (``anyio.run``, a
+    TestClient's portal) failed with "Already running asyncio in this thread". Closed at the end of the module,
+    the thread is left as it was found."""
     missing = _missing()
     if missing:
         if os.environ.get("CI", "").lower() == "true":
@@ -36,6 +42,7 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield chromium
         chromium.close()
+    assert asyncio._get_running_loop() is None, "Playwright left an event loop running in this thread"
 
 
 @pytest.fixture

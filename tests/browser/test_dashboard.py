@@ -21,6 +21,7 @@ from app.content.service import load_modules
 from app.core.db import make_engine, make_sessionmaker
 from app.storage import storage_for
 from tests.conftest import drop_database, make_test_settings, migrated_database
+from tests.enrolment.imports_helpers import csv_file, person
 from tests.factories import Factory
 from tests.live import live_server
 from tests.offline.conftest import CONTENT
@@ -139,6 +140,24 @@ def test_a_coordinator_follows_her_cohort_from_her_phone(browser: Any, axe_scrip
             assert page.get_by_role("heading", level=1).inner_text() == "Juana Quispe Mamani"
             assert "Avance por módulo" in page.locator("main").inner_text()
             assert_accessible(page, axe_script, "a woman's page")
+
+            # bulk registration: a small CSV through the form, then its report (Peru is full: waitlisted)
+            page.goto(f"{base}/coordinacion/PE")
+            page.get_by_role("link", name="Inscribir a varias mujeres desde una planilla").click()
+            page.wait_for_url(f"{base}/coordinacion/PE/inscribir")
+            assert_accessible(page, axe_script, "bulk registration form")
+            sheet = csv_file([person("PE", nombres="Florencia"), person("PE", genero="hombre")], sep=";")
+            page.get_by_label("Planilla (CSV o .xlsx, máximo 10 MB)").set_input_files(
+                files=[{"name": "lista.csv", "mimeType": "text/csv", "buffer": sheet}])
+            page.get_by_role("button", name="Inscribir", exact=True).click()
+            page.get_by_role("heading", level=1, name="Planilla importada").wait_for()
+            rows_shown = page.locator("tr[data-fila]")
+            assert rows_shown.count() == 2
+            assert "En lista de espera" in rows_shown.nth(0).inner_text()
+            assert "Columna «genero»" in rows_shown.nth(1).inner_text()
+            assert "No se volverán a" in page.locator("main").inner_text()
+            assert no_sideways_scroll(page)
+            assert_accessible(page, axe_script, "bulk registration report")
 
             assert errors == []
             # another country's woman, by her address: not found, and her name is nowhere (the browser logs the 404s)
