@@ -90,10 +90,14 @@ def record_events(envelope: EnvelopeDep, learner: Learner, session: SessionDep, 
 
 
 @router.post("/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
-             responses=error_responses(400, 401, 403, 413))
+             responses=error_responses(400, 401, 403, 409, 413))
 def import_progress(envelope: EnvelopeDep, learner: Learner, session: SessionDep, request: Request,
                     response: Response) -> EventsOut:
-    """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results."""
+    """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results. A file
+    naming another woman (a shared phone, the wrong file picked) is refused as on her coordinator's route; a file
+    without a username (events as ``/progress/events`` takes them) is hers, since it comes with her token."""
+    if envelope.username is not None:
+        service.check_file_is_hers(session, learner.user_id, envelope.username)
     return record_events(envelope, learner, session, request, response)
 
 
