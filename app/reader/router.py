@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core.errors import NotFound, error_responses
+from app.core.files import etag_matches
 
 router = APIRouter(tags=["reader"], include_in_schema=False)
 HERE = Path(__file__).resolve().parent
@@ -52,7 +53,7 @@ def served_files() -> dict[str, bytes]:
 def _answer(request: Request, data: bytes, media_type: str, extra: dict[str, str] | None = None) -> Response:
     etag = f'"{hashlib.sha256(data).hexdigest()}"'
     headers = {**_HEADERS, "ETag": etag, **(extra or {})}
-    if etag in request.headers.get("if-none-match", ""):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=media_type, headers=headers)
 
