@@ -15,7 +15,8 @@ from app.core.files import etag_matches
 router = APIRouter(tags=["reader"], include_in_schema=False)
 HERE = Path(__file__).resolve().parent
 STATIC = {
-    "app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8", "queue.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
     "manifest.webmanifest": "application/manifest+json", "icon.svg": "image/svg+xml",
     "icon-192.png": "image/png", "icon-512.png": "image/png",
 }
@@ -42,7 +43,7 @@ VERSION = hashlib.sha256(b"".join(
 _BYTES = {"": _TEMPLATES.get_template("reader.html").render(base=BASE, version=VERSION).encode(),
           **_STATIC_BYTES}
 # sw.js is JavaScript, not HTML: nothing is escaped, the list goes in as JSON
-_SW = _TEMPLATES.get_template("sw.js").render(version=VERSION, files=json.dumps(SHELL_PATHS)).encode()
+_SW = _TEMPLATES.get_template("sw.js").render(base=BASE, version=VERSION, files=json.dumps(SHELL_PATHS)).encode()
 
 
 def served_files() -> dict[str, bytes]:
