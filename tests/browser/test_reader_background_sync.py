@@ -109,3 +109,31 @@ def test_with_the_reader_closed_her_queue_still_goes_exactly_once(shelf: Shelf, 
         assert [row["status"] for row in queued(reader, woman.username)] == ["synced", "synced"]
         assert shelf.events_of(woman) == 2
     assert reader.errors == []
+
+
+NO_WEB_LOCKS = "Object.defineProperty(Navigator.prototype, 'locks', {get: () => undefined});"
+OVERLAP = """async () => {
+  const seen = [];
+  const sender = (name) => withQueueLock("maria", async () => {
+    seen.push(name + " empieza");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    seen.push(name + " termina");
+  });
+  await Promise.all([sender("página"), sender("worker")]);
+  return {seen, lease: await get("settings", "envio-maria")};
+}"""
+
+
+def test_without_web_locks_an_indexeddb_lease_keeps_one_sender_at_a_time(shelf: Shelf, phone: Any) -> None:
+    """Older browsers: the second sender waits for the first's lease, which is given back afterwards."""
+    phone.add_init_script(NO_WEB_LOCKS)
+    with live_server(shelf.settings) as api:
+        page = open_reader(phone, api)
+        page.locator("#ingreso").wait_for()
+        assert page.evaluate("() => navigator.locks === undefined")
+        outcome = page.evaluate(OVERLAP)
+    first, second = outcome["seen"][0].split()[0], outcome["seen"][2].split()[0]
+    assert outcome["seen"] == [f"{first} empieza", f"{first} termina", f"{second} empieza", f"{second} termina"]
+    assert {first, second} == {"página", "worker"}
+    assert outcome["lease"] is None
+    assert page.errors == []

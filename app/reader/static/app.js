@@ -473,7 +473,9 @@ document.addEventListener("DOMContentLoaded", () => {
   // the worker sent a queue: her counts from IndexedDB again, not a send of her own
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.addEventListener("message", (event) => {
-      if (event.data && event.data.type === "avance-enviado") renderPending();
+      if (!event.data || event.data.type !== "avance-enviado") return;
+      if (state.user && event.data.sent[state.user.username]) say("Avance enviado.");
+      renderPending();
     });
   }
   // on Wi-Fi again (Android Chrome tells): what "sólo con wifi" held goes now

@@ -59,14 +59,15 @@ self.addEventListener("fetch", (event) => {
 async function sendEveryQueue() {
   if (await heldForWifi()) return;
   let failed = null;
+  const sent = {};
   for (const account of await all("accounts")) {
     try {
-      await withQueueLock(account.username, () => sendPending(account));
+      sent[account.username] = await withQueueLock(account.username, () => sendPending(account));
     } catch (error) {
       if (!(error instanceof Unauthorized)) failed = error;
     }
   }
-  for (const page of await self.clients.matchAll({type: "window"})) page.postMessage({type: "avance-enviado"});
+  for (const page of await self.clients.matchAll({type: "window"})) page.postMessage({type: "avance-enviado", sent});
   if (failed) throw failed;
 }
 
