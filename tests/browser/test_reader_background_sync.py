@@ -11,6 +11,7 @@ from tests.browser.reader_kit import (
     holding_it_offline,
     live_server,
     log_in,
+    offline,
     open_reader,
     pending,
     phone,
@@ -137,3 +138,30 @@ def test_without_web_locks_an_indexeddb_lease_keeps_one_sender_at_a_time(shelf: 
     assert {first, second} == {"página", "worker"}
     assert outcome["lease"] is None
     assert page.errors == []
+
+
+def test_the_worker_sends_each_womans_queue_on_a_shared_phone_with_her_own_token(shelf: Shelf, phone: Any) -> None:
+    ana, rosa = shelf.factory.participant("PE"), shelf.factory.participant("PE")
+    slug = shelf.module.slug
+    with live_server(shelf.settings) as api:
+        page = open_reader(phone, api)
+        log_in(page, ana)
+        download(page, slug)
+        page.click("#cambiar")
+        log_in(page, rosa)
+    offline(phone, page)
+    study_first_lesson(page, slug)
+    pending(page, 2)
+    page.click("#cambiar")
+    page.get_by_role("button", name=ana.username).click()
+    page.locator("#modulos").wait_for()
+    study_first_lesson(page, slug)
+    pending(page, 2)
+    page.close()
+    posts: list[str] = []
+    with live_server(shelf.settings, port=port_of(api), wrap=slow_answer("/api/v1/progress/events", 0, posts)) as api:
+        phone.set_offline(False)
+        other = phone.new_page()
+        dispatch_sync(other, api)
+        wait_until(other, lambda: (shelf.events_of(ana), shelf.events_of(rosa)) == (2, 2))
+        assert posts == ["POST", "POST"]  # one per woman, each credited to herself
