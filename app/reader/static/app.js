@@ -5,7 +5,7 @@
 const API = "/api/v1";
 const PACKAGES = "caminos-paquetes";
 const $ = (id) => document.getElementById(id);
-const state = {user: null, module: null, lesson: null, openedAt: 0, syncing: false};
+const state = {user: null, module: null, lesson: null, openedAt: 0, syncing: false, told: new Set()};
 // a message written for her, in Spanish; any other error (a cut connection: "Failed to fetch") is not shown as is
 class Aviso extends Error {}
 const told = (error, fallback) => error instanceof Aviso ? error.message : fallback;
@@ -342,7 +342,10 @@ async function sync() {
   const user = state.user;
   try {
     const sent = await withQueueLock(user.username, () => sendPending(user));
+    state.syncing = false;
+    await renderPending();  // her counts first, then the word that they went
     if (sent) say("Avance enviado.");  // nothing sent: the message on screen stays
+    return undefined;
   } catch (error) {
     if (error instanceof Unauthorized) {
       state.syncing = false;
@@ -380,11 +383,14 @@ async function renderPending() {
     box.append(el("p", {class: "aviso rechazado"},
       `No se pudo registrar «${title(row.event)}» (${row.reason || row.status}); consulte a su coordinadora.`));
   }
+  // a result is told once (marked shown), but stays on screen while she is here: the page and the worker may
+  // both redraw the counts, and the second redraw must not wipe what the first told
   for (const row of rows.filter((e) => e.status === "synced" && e.event.type === "quiz_submitted")) {
-    if (row.shown) continue;  // told once
+    if (row.shown && !state.told.has(row.event_id)) continue;
+    state.told.add(row.event_id);
     box.append(el("p", {class: "aviso"}, `Cuestionario «${title(row.event)}»: ` +
       (row.passed ? "¡aprobado!" : "no aprobado todavía, puede intentarlo de nuevo.")));
-    await put("events", {...row, shown: true});
+    if (!row.shown) await put("events", {...row, shown: true});
   }
 }
 
@@ -474,8 +480,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.addEventListener("message", (event) => {
       if (!event.data || event.data.type !== "avance-enviado") return;
-      if (state.user && event.data.sent[state.user.username]) say("Avance enviado.");
-      renderPending();
+      renderPending().then(() => state.user && event.data.sent[state.user.username] && say("Avance enviado."));
     });
   }
   // on Wi-Fi again (Android Chrome tells): what "sólo con wifi" held goes now
