@@ -13,7 +13,7 @@ from starlette.responses import RangeNotSatisfiable as StarletteRangeNotSatisfia
 from app.core.errors import BadRequest, RangeNotSatisfiable
 
 
-def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """RFC 9110 weak comparison over a list of tags (or ``*``), as If-None-Match asks."""
     if if_none_match is None:
         return False
@@ -27,7 +27,7 @@ def file_response(request: Request, path: Path, *, sha256: str, media_type: str,
     200, 206 and 304 answers alike."""
     etag = f'"{sha256}"'
     common = {**headers, "ETag": etag}
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=common)
     stat = path.stat()
     response = FileResponse(path, media_type=media_type, headers=common, stat_result=stat)

@@ -82,7 +82,7 @@ def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
 
 
 async def _record_her_events(envelope: Envelope, token: str | None, factory: sessionmaker[Session],
-                             request: Request) -> Response:
+                             request: Request, file_of: str | None = None) -> Response:
     """A participant's own sync. The hot path of the whole service: authentication, the events and the commit
     are one session and one hop to a worker thread (as dependencies they were five hops and two sessions)."""
     locale = request_locale(request)
@@ -92,6 +92,8 @@ async def _record_her_events(envelope: Envelope, token: str | None, factory: ses
             with reads_before_writes(session):
                 learner = check_learner(authenticate_in(session, token))
                 assert learner.participant_id is not None
+                if file_of is not None:
+                    service.check_file_is_hers(session, learner.user_id, file_of)
                 batch = service.prepare_events(session, learner.participant_id, envelope.events,
                                                envelope.device_id, seat_since=learner.seat_since)
             results = service.store_events(session, batch)
@@ -116,11 +118,13 @@ async def record_events(envelope: EnvelopeDep, token: BearerToken, factory: Sess
 
 
 @router.post("/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,
-             responses=error_responses(400, 401, 403, 413))
+             responses=error_responses(400, 401, 403, 409, 413))
 async def import_progress(envelope: EnvelopeDep, token: BearerToken, factory: SessionFactoryDep,
                           request: Request) -> Response:
-    """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results."""
-    return await _record_her_events(envelope, token, factory, request)
+    """An exported ``progreso.json`` from the offline reader: the same events, the same rules and results. A file
+    naming another woman (a shared phone, the wrong file picked) is refused as on her coordinator's route; a file
+    without a username (events as ``/progress/events`` takes them) is hers, since it comes with her token."""
+    return await _record_her_events(envelope, token, factory, request, file_of=envelope.username)
 
 
 @router.post("/participants/{participant_id}/progress/import", response_model=EventsOut, openapi_extra=_EVENTS_BODY,

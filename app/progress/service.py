@@ -504,7 +504,13 @@ def import_for(session: Session, principal: Principal, participant_id: int, user
     participant = enrolment_repository.get_manageable_participant(session, principal, participant_id)
     if username is None:
         raise InvalidInput("username", "missing")
-    user = session.get_one(User, participant.user_id)
+    check_file_is_hers(session, participant.user_id, username)
+    return participant
+
+
+def check_file_is_hers(session: Session, user_id: int, username: str) -> None:
+    """A ``progreso.json`` names the woman who exported it (her email or participant code, in any case): a file of
+    another woman is refused with 409, whoever uploads it, so that nobody's progress is credited to someone else."""
+    user = session.get_one(User, user_id)
     if username.strip().lower() not in {n.lower() for n in (user.email, user.participant_code) if n}:
         raise Conflict("progress_of_another_person")
-    return participant

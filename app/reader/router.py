@@ -10,11 +10,13 @@ from fastapi.responses import RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core.errors import NotFound, error_responses
+from app.core.files import etag_matches
 
 router = APIRouter(tags=["reader"], include_in_schema=False)
 HERE = Path(__file__).resolve().parent
 STATIC = {
-    "app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8", "queue.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
     "manifest.webmanifest": "application/manifest+json", "icon.svg": "image/svg+xml",
     "icon-192.png": "image/png", "icon-512.png": "image/png",
 }
@@ -41,7 +43,7 @@ VERSION = hashlib.sha256(b"".join(
 _BYTES = {"": _TEMPLATES.get_template("reader.html").render(base=BASE, version=VERSION).encode(),
           **_STATIC_BYTES}
 # sw.js is JavaScript, not HTML: nothing is escaped, the list goes in as JSON
-_SW = _TEMPLATES.get_template("sw.js").render(version=VERSION, files=json.dumps(SHELL_PATHS)).encode()
+_SW = _TEMPLATES.get_template("sw.js").render(base=BASE, version=VERSION, files=json.dumps(SHELL_PATHS)).encode()
 
 
 def served_files() -> dict[str, bytes]:
@@ -52,7 +54,7 @@ def served_files() -> dict[str, bytes]:
 def _answer(request: Request, data: bytes, media_type: str, extra: dict[str, str] | None = None) -> Response:
     etag = f'"{hashlib.sha256(data).hexdigest()}"'
     headers = {**_HEADERS, "ETag": etag, **(extra or {})}
-    if etag in request.headers.get("if-none-match", ""):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=media_type, headers=headers)
 

@@ -115,6 +115,10 @@ def phone(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+# a browser without Background Sync (Firefox, Safari): only the page sends, on opening, 'online' and visibility
+NO_BACKGROUND_SYNC = "delete ServiceWorkerRegistration.prototype.sync;"
+
+
 def port_of(base_url: str) -> int:
     return int(base_url.rsplit(":", 1)[1])
 
@@ -284,7 +288,7 @@ def cut_once(suffix: str, after_bytes: int, ranges: list[str | None]) -> Callabl
     return wrap
 
 
-__all__ = ["ARTIFACTS", "PASSWORD", "Shelf", "back_online", "card", "copy_content", "cut_once", "download",
-           "holding_it_offline", "live_server", "log_in", "manifest_of", "offline", "open_reader", "pending",
-           "phone", "picture_shown", "port_of", "queued", "sha256", "shelf", "shelf_on", "slow_answer",
+__all__ = ["ARTIFACTS", "NO_BACKGROUND_SYNC", "PASSWORD", "Shelf", "back_online", "card", "copy_content", "cut_once",
+           "download", "holding_it_offline", "live_server", "log_in", "manifest_of", "offline", "open_reader",
+           "pending", "phone", "picture_shown", "port_of", "queued", "sha256", "shelf", "shelf_on", "slow_answer",
            "storage_of", "study_first_lesson", "zip_bytes"]

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tests.browser.reader_kit import (
+    NO_BACKGROUND_SYNC,
     PASSWORD,
     Shelf,
     back_online,
@@ -142,6 +143,7 @@ def test_activation_with_a_code_from_the_reader(shelf: Shelf, phone: Any) -> Non
 
 
 def test_two_women_on_one_phone_each_with_her_own_queue(shelf: Shelf, phone: Any) -> None:
+    phone.add_init_script(NO_BACKGROUND_SYNC)  # the page's own sending (the worker's is in test_reader_background_sync)
     ana, rosa = shelf.factory.participant("PE"), shelf.factory.participant("PE")
     slug = shelf.module.slug
     with live_server(shelf.settings) as api:
@@ -350,6 +352,7 @@ def test_narration_plays_from_the_cache_with_range_and_no_network(shelf: Shelf, 
 
 
 def test_a_page_killed_mid_sync_loses_nothing_and_doubles_nothing(shelf: Shelf, phone: Any) -> None:
+    phone.add_init_script(NO_BACKGROUND_SYNC)  # the page's own sending: only it may resend on opening
     woman, page, port = holding_it_offline(shelf, phone)
     slug = shelf.module.slug
     study_first_lesson(page, slug)

@@ -5,44 +5,10 @@
 const API = "/api/v1";
 const PACKAGES = "caminos-paquetes";
 const $ = (id) => document.getElementById(id);
-const state = {user: null, module: null, lesson: null, openedAt: 0, syncing: false};
+const state = {user: null, module: null, lesson: null, openedAt: 0, syncing: false, told: new Set()};
 // a message written for her, in Spanish; any other error (a cut connection: "Failed to fetch") is not shown as is
 class Aviso extends Error {}
 const told = (error, fallback) => error instanceof Aviso ? error.message : fallback;
-
-// --- IndexedDB ------------------------------------------------------------------------------------------------
-let dbPromise = null;
-function db() {
-  dbPromise = dbPromise || new Promise((resolve, reject) => {
-    const request = indexedDB.open("caminos", 1);
-    request.onupgradeneeded = () => {
-      const d = request.result;
-      d.createObjectStore("accounts", {keyPath: "username"});
-      d.createObjectStore("modules", {keyPath: "key"});  // username-independent: one copy per phone
-      d.createObjectStore("partials", {keyPath: "key"});
-      d.createObjectStore("settings", {keyPath: "key"});
-      const events = d.createObjectStore("events", {keyPath: "event_id"});
-      events.createIndex("username", "username");
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  return dbPromise;
-}
-async function tx(store, mode, work) {
-  const d = await db();
-  return new Promise((resolve, reject) => {
-    const t = d.transaction(store, mode);
-    const result = work(t.objectStore(store));
-    t.oncomplete = () => resolve(result && "result" in result ? result.result : result);
-    t.onerror = () => reject(t.error);
-  });
-}
-const get = (store, key) => tx(store, "readonly", (s) => s.get(key));
-const all = (store) => tx(store, "readonly", (s) => s.getAll());
-const put = (store, value) => tx(store, "readwrite", (s) => s.put(value));
-const remove = (store, key) => tx(store, "readwrite", (s) => s.delete(key));
-const eventsOf = (username) => tx("events", "readonly", (s) => s.index("username").getAll(username));
 
 // --- small helpers --------------------------------------------------------------------------------------------
 function say(text) { $("estado").textContent = text; }
@@ -74,7 +40,6 @@ async function api(path, options = {}) {
   if (response.status === 401) throw Object.assign(new Aviso("Su sesión terminó: ingrese de nuevo."), {status: 401});
   return response;
 }
-async function setting(key, fallback) { const row = await get("settings", key); return row ? row.value : fallback; }
 
 // --- accounts -------------------------------------------------------------------------------------------------
 async function login(username, password) {
@@ -178,12 +143,6 @@ async function install(files) {
 }
 
 // --- download: resumable, with progress -----------------------------------------------------------------------
-// "sólo con wifi" and the browser says she is on mobile data (where it does not tell, nothing is held)
-async function heldForWifi() {
-  const connection = navigator.connection;
-  const offWifi = Boolean(connection && connection.type && !["wifi", "ethernet"].includes(connection.type));
-  return offWifi && await setting("solo-wifi", false);
-}
 async function download(slug, tier, meter, have) {
   if (await heldForWifi()) throw new Aviso("Activó «sólo con wifi»: conéctese a un wifi para descargar.");
   if (have) return update(slug, tier, have, meter);
@@ -369,43 +328,46 @@ async function record(type, payload) {
 
 // --- sync -----------------------------------------------------------------------------------------------------
 async function sync() {
-  if (!state.user || state.syncing || !navigator.onLine) return renderPending();
+  if (!state.user || state.syncing) return renderPending();
+  const hasPending = async () => (await eventsOf(state.user.username)).some((e) => e.status === "pending");
+  if (!navigator.onLine) {
+    if (await hasPending()) sendLater();
+    return renderPending();
+  }
   if (await heldForWifi()) {
-    if ((await eventsOf(state.user.username)).some((e) => e.status === "pending")) {
-      say("Activó «sólo con wifi»: su avance se enviará cuando esté en un wifi.");
-    }
+    if (await hasPending()) say("Activó «sólo con wifi»: su avance se enviará cuando esté en un wifi.");
     return renderPending();
   }
   state.syncing = true;
+  const user = state.user;
   try {
-    const queued = (await eventsOf(state.user.username)).filter((e) => e.status === "pending");
-    for (let i = 0; i < queued.length; i += 500) {
-      const batch = queued.slice(i, i + 500);
-      const response = await api("/progress/events", {method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({device_id: state.user.device_id, events: batch.map((e) => e.event)})});
-      if (!response.ok) throw new Aviso("El servidor no recibió el avance; se intentará más tarde.");
-      const byId = Object.fromEntries(batch.map((e) => [e.event.event_id, e]));
-      for (const result of (await response.json()).results) {
-        const row = byId[result.event_id];
-        if (!row) continue;
-        if (result.status === "accepted" || result.status === "duplicate") {
-          await put("events", {...row, status: "synced", score: result.score, passed: result.passed});
-        } else {  // rejected or conflict: kept and shown, never silently dropped
-          await put("events", {...row, status: result.status, reason: result.detail || result.reason});
-        }
-      }
-    }
-    if (queued.length) say("Avance enviado.");  // nothing sent: the message on screen stays
+    const sent = await withQueueLock(user.username, () => sendPending(user));
+    state.syncing = false;
+    await renderPending();  // her counts first, then the word that they went
+    if (sent) say("Avance enviado.");  // nothing sent: the message on screen stays
+    return undefined;
   } catch (error) {
-    if (error.status === 401) {
+    if (error instanceof Unauthorized) {
       state.syncing = false;
       return askLoginAgain();
     }
-    say(told(error, "Sin conexión: su avance queda guardado en el teléfono."));
+    say(error.server ? "El servidor no recibió el avance; se intentará más tarde."
+      : "Sin conexión: su avance queda guardado en el teléfono.");
+    sendLater();
   } finally {
     state.syncing = false;
   }
   return renderPending();
+}
+// Background Sync (Chrome on Android, Samsung Internet): the browser wakes sw.js when the connection is back,
+// even with the reader closed. Where it is missing, the page sends on opening, on "online" and when visible.
+async function sendLater() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    const registration = await navigator.serviceWorker.ready;
+    if (registration.sync) await registration.sync.register(SYNC_TAG);
+  } catch (error) {  // refused (a setting of the browser): the page's own triggers remain
+  }
 }
 async function renderPending() {
   if (!state.user) return;
@@ -421,11 +383,14 @@ async function renderPending() {
     box.append(el("p", {class: "aviso rechazado"},
       `No se pudo registrar «${title(row.event)}» (${row.reason || row.status}); consulte a su coordinadora.`));
   }
+  // a result is told once (marked shown), but stays on screen while she is here: the page and the worker may
+  // both redraw the counts, and the second redraw must not wipe what the first told
   for (const row of rows.filter((e) => e.status === "synced" && e.event.type === "quiz_submitted")) {
-    if (row.shown) continue;  // told once
+    if (row.shown && !state.told.has(row.event_id)) continue;
+    state.told.add(row.event_id);
     box.append(el("p", {class: "aviso"}, `Cuestionario «${title(row.event)}»: ` +
       (row.passed ? "¡aprobado!" : "no aprobado todavía, puede intentarlo de nuevo.")));
-    await put("events", {...row, shown: true});
+    if (!row.shown) await put("events", {...row, shown: true});
   }
 }
 
@@ -511,6 +476,13 @@ document.addEventListener("DOMContentLoaded", () => {
     sync();
   });
   window.addEventListener("online", sync);
+  // the worker sent a queue: her counts from IndexedDB again, not a send of her own
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (!event.data || event.data.type !== "avance-enviado") return;
+      renderPending().then(() => state.user && event.data.sent[state.user.username] && say("Avance enviado."));
+    });
+  }
   // on Wi-Fi again (Android Chrome tells): what "sólo con wifi" held goes now
   if (navigator.connection && navigator.connection.addEventListener) navigator.connection.addEventListener("change", sync);
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sync());

@@ -1,7 +1,9 @@
 // The reader's service worker: the shell from its cache (so /aprender/ opens with no connection), the modules'
 // files from the cache the page filled when it unpacked a zip (with Range, which <audio> asks for). The API is
-// never cached here: progress goes through the page's own queue in IndexedDB.
+// never cached here. With Background Sync it sends the women's queues (queue.js, shared with the page) when the
+// connection is back, even with the reader closed.
 "use strict";
+importScripts("{{ base }}queue.js");
 const SHELL = "caminos-shell-{{ version }}";
 const PACKAGES = "caminos-paquetes";
 const FILES = {{ files }};
@@ -50,4 +52,25 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin || event.request.method !== "GET") return;
   if (url.pathname.startsWith("/aprender/paquete/")) event.respondWith(fromPackages(event.request));
   else if (FILES.includes(url.pathname) || url.pathname === "/aprender") event.respondWith(shell(event.request));
+});
+
+// every woman's queue on this phone, each with her own token; one whose token expired keeps hers (she is asked to
+// log in again when she opens the reader); a failure makes the browser try again later
+async function sendEveryQueue() {
+  if (await heldForWifi()) return;
+  let failed = null;
+  const sent = {};
+  for (const account of await all("accounts")) {
+    try {
+      sent[account.username] = await withQueueLock(account.username, () => sendPending(account));
+    } catch (error) {
+      if (!(error instanceof Unauthorized)) failed = error;
+    }
+  }
+  for (const page of await self.clients.matchAll({type: "window"})) page.postMessage({type: "avance-enviado", sent});
+  if (failed) throw failed;
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(sendEveryQueue());
 });
