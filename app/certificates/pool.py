@@ -9,7 +9,7 @@ import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from multiprocessing import forkserver
 
 from app.certificates.render import warm_up
@@ -37,14 +37,25 @@ def render_pool(workers: int | None = None) -> Iterator[Executor]:
     try:
         with ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=context,
                                  initializer=warm_up) as pool:
-            # processes start at the first task: start them now, so that their warm-up overlaps the caller's work
-            pool.submit(int)
-            yield pool
+            # processes start at the first task: start them now, so that their warm-up overlaps the caller's work;
+            # from a thread, because the first one waits for the fork server to import WeasyPrint (~0.4 s that
+            # the caller spends importing the rest of the service instead)
+            starter = threading.Thread(target=_start, args=(pool,), name="render-pool-start", daemon=True)
+            starter.start()
+            try:
+                yield pool
+            finally:
+                starter.join()
     finally:
         with _lock:
             _open -= 1
             if not _open:
                 _stop_forkserver()
+
+
+def _start(pool: Executor) -> None:
+    with suppress(RuntimeError):  # the pool closed before its first task: nothing to start
+        pool.submit(int)
 
 
 def _stop_forkserver() -> None:
