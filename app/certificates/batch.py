@@ -1,11 +1,13 @@
 """Bulk issuance for a country: the task code, the same whichever queue runs it.
 
 Idempotent by construction: each run asks the database who still lacks a certificate, and each certificate is
-committed on its own, under the partial unique index. Running it twice, or again after a worker was killed
+inserted under its own savepoint and the partial unique index (a few are committed together, their files
+stored before). Running it twice, or again after a worker was killed
 halfway, issues each certificate exactly once; the job's counters are recomputed from the rows, not added up.
 Rendering runs in a pool of worker processes (WeasyPrint imported and its fonts and CSS parsed once in each).
 """
 
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -13,7 +15,7 @@ from concurrent.futures import Executor, Future
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.certificates import service
+from app.certificates import repository, service
 from app.certificates.pool import render_pool as render_pool  # where callers have always found it
 from app.certificates.render import render_pdf
 from app.core.base import utcnow
@@ -25,6 +27,7 @@ from app.storage import Storage
 
 KIND = "certificates.batch"
 Progress = Callable[[int, int], None]
+REPORT_SECONDS = 1.0
 
 
 def _completed_in(country: str) -> object:
@@ -88,14 +91,28 @@ def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, jo
         # so that the pool never waits for the database (a chunk at a time left it idle between chunks)
         in_flight: deque[tuple[service.Plan, Future[bytes] | bytes]] = deque()
 
-        def record_oldest() -> None:
-            plan, rendered = in_flight.popleft()
-            pdf = rendered.result() if isinstance(rendered, Future) else rendered
-            sha = storage.put(pdf)  # the file before the row
+        def record_finished(keep: int) -> None:
+            """The oldest pages (waited for) down to ``keep`` in flight, and any after them already rendered,
+            in one transaction: a commit per certificate cost the worker more CPU than planning them. Each is
+            still inserted under its own savepoint by service.record: the partial unique index decides per woman."""
+            finished = [in_flight.popleft() for _ in range(max(1, len(in_flight) - keep))]
+            while in_flight and (not isinstance(in_flight[0][1], Future) or in_flight[0][1].done()):
+                finished.append(in_flight.popleft())
+            # the files before the rows that name them
+            stored = [(plan, storage.put(rendered.result() if isinstance(rendered, Future) else rendered))
+                      for plan, rendered in finished]
             with short_session(factory, write=True) as session:
-                service.record(session, storage, plan, sha, None, job_id=job_id)
+                for plan, sha in stored:
+                    service.record(session, storage, plan, sha, None, job_id=job_id)
 
-        def report() -> None:
+        reported = time.monotonic()
+
+        def report(final: bool = False) -> None:
+            # counting every few pages cost as much as recording them: the counters move at most every second
+            nonlocal reported
+            if not final and time.monotonic() - reported < REPORT_SECONDS:
+                return
+            reported = time.monotonic()
             with short_session(factory) as session:
                 certified, total = _counts(session, country)
             _update(factory, job_id, done=certified, total=total, errors=list(errors))
@@ -105,22 +122,28 @@ def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, jo
         for start in range(0, len(pending), size):
             plans: list[service.Plan] = []
             with short_session(factory) as session:
-                for participant_id in pending[start:start + size]:
+                ids = pending[start:start + size]
+                # the chunk's women (then found by get_one in the session, without a query) and the modules'
+                # hours in two queries, not one each per woman
+                session.scalars(select(Participant).where(Participant.id.in_(ids))).all()
+                minutes = repository.module_minutes(session)
+                for participant_id in ids:
                     participant = session.get_one(Participant, participant_id)
                     try:
-                        plans.append(service.plan_issue(session, settings, participant, None))
+                        plans.append(service.plan_issue(session, settings, participant, None, minutes))
                     except AppError as exc:
                         errors.append({"participant_id": participant_id, "error": exc.code})
             for plan in plans:
                 in_flight.append((plan, pool.submit(render_pdf, plan.content) if pool else
                                   render_pdf(plan.content)))
-            # keep two pages per render process queued; record the rest
-            while len(in_flight) > 2 * workers:
-                record_oldest()
+            # up to four pages per render process queued: record the oldest when there are more, down to two
+            # each (so the processes never wait), a few certificates per transaction
+            if len(in_flight) > 4 * workers:
+                record_finished(2 * workers)
             report()
         while in_flight:
-            record_oldest()
-        report()
+            record_finished(0)
+        report(final=True)
     except Exception as exc:
         errors.append({"error": type(exc).__name__})
         _update(factory, job_id, status=JobStatus.FAILED, errors=errors, finished_at=utcnow())

@@ -30,7 +30,6 @@ from app.core.config import Settings
 from app.core.db import short_session
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.pagination import PageParams, count
-from app.enrolment import service as enrolment_service
 from app.guards.throttle import Limit, take
 from app.models import Certificate, CertificateStatus, Participant, RevokeReason
 from app.progress import service as progress_service
@@ -63,9 +62,11 @@ class Eligibility:
     latest: datetime | None  # her last module completion (what an override dates the certificate by)
 
 
-def eligibility(session: Session, participant_id: int) -> Eligibility:
+def eligibility(session: Session, participant_id: int,
+                minutes: dict[str, tuple[str, int]] | None = None) -> Eligibility:
+    """``minutes``: repository.module_minutes, when the caller plans many women in one transaction."""
     progress = progress_service.progress_of(session, participant_id)
-    minutes = repository.module_minutes(session)
+    minutes = repository.module_minutes(session) if minutes is None else minutes
     done, missing = [], []
     for module in progress.modules:
         if module.completed_at is not None:
@@ -75,7 +76,7 @@ def eligibility(session: Session, participant_id: int) -> Eligibility:
             missing.append(f"module:{module.slug}")
             missing += [f"lesson:{module.slug}/{lesson.slug}" for lesson in module.lessons
                         if lesson.required and lesson.completed_at is None]
-    completed_at = enrolment_service.programme_completed_at(session, participant_id)
+    completed_at = progress.programme_completed_at  # the enrolment's, as progress_of read it
     if completed_at is None and not missing:
         missing.append("enrolment")  # everything done, but her enrolment is not a completed one (withdrawn)
     latest = max((m.completed_at for m in progress.modules if m.completed_at), default=None)
@@ -92,8 +93,8 @@ def _completion_date(session: Session, participant_id: int, completed_at: dateti
 
 
 def plan_issue(session: Session, settings: Settings, participant: Participant,
-               override_reason: str | None) -> Plan:
-    found = eligibility(session, participant.id)
+               override_reason: str | None, minutes: dict[str, tuple[str, int]] | None = None) -> Plan:
+    found = eligibility(session, participant.id, minutes)
     now = utcnow()
     if found.completed_at is None:
         if override_reason is None:
