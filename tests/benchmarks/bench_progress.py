@@ -22,13 +22,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.loader import load_content
-from app.content.service import load_modules
 from app.content.spec import ModuleSpec
-from app.core.db import make_engine, make_sessionmaker
 from app.models import Country, LessonProgress, ModuleCompletion, Participant, ProgressEvent
-from app.storage import storage_for
-from tests.benchmarks.harness import ROOT, Latencies, fresh_database, service
-from tests.conftest import make_test_settings
+from tests.benchmarks.harness import ROOT, Latencies, programme_database, service
 from tests.factories import Factory
 
 CONCURRENT_CLIENTS = 8
@@ -68,18 +64,9 @@ def participants(sessions: sessionmaker[Session], settings: Any, count: int) -> 
 @contextmanager
 def populated(kind: str, count: int) -> Iterator[tuple[str, sessionmaker[Session], list[str]]]:
     """A fresh database with the modules loaded and this many enrolled participants: (url, sessions, tokens)."""
-    specs = load_content(ROOT / "modules_content")
-    with fresh_database(kind) as url:
-        settings = make_test_settings(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        with sessions() as session, session.begin():
-            load_modules(session, storage_for(settings), specs)
-        tokens = participants(sessions, settings, count)
-        try:
-            yield url, sessions, tokens
-        finally:
-            engine.dispose()
+    with programme_database(kind) as programme:
+        tokens = participants(programme.sessions, programme.settings, count)
+        yield programme.url, programme.sessions, tokens
 
 
 async def send_batches(base: str, batches: list[tuple[str, list[dict[str, Any]]]]) -> tuple[float, dict[str, int]]:

@@ -26,15 +26,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.content.loader import load_content
-from app.content.service import current_modules, load_modules
+from app.content.service import current_modules
 from app.content.spec import ModuleSpec
-from app.core.db import make_engine, make_sessionmaker
 from app.main import create_app
 from app.models import Country, LessonProgress, ModuleCompletion, ProgressEvent
-from app.storage import storage_for
-from tests.benchmarks.harness import ROOT, Latencies, fresh_database, service
-from tests.conftest import make_test_settings
+from tests.benchmarks.harness import Latencies, programme_database, service
 from tests.factories import Actor, Factory
 
 COUNTRY = "PE"
@@ -202,13 +198,9 @@ def latencies(base: str, pages: Sequence[Page], staff: Staff) -> dict[str, Any]:
 
 def run_on(kind: str, pages: Sequence[Page]) -> dict[str, Any]:
     rng = random.Random(10)
-    specs = load_content(ROOT / "modules_content")
-    with fresh_database(kind) as url:
-        settings = make_test_settings(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
+    with programme_database(kind) as programme:
+        url, settings, sessions, specs = programme.url, programme.settings, programme.sessions, programme.specs
         with sessions() as session, session.begin():
-            load_modules(session, storage_for(settings), specs)
             versions = {m.slug: m.version for m in current_modules(session)}
             session.execute(update(Country).where(Country.code == COUNTRY).values(capacity=WOMEN))
         factory = Factory(sessions, settings)
@@ -225,7 +217,6 @@ def run_on(kind: str, pages: Sequence[Page]) -> dict[str, Any]:
         at_200 = count_statements(settings, pages, staff)
         with service(url) as base:
             timings = latencies(base, pages, staff)
-        engine.dispose()
     return {
         "setup_seconds": round(setup_seconds, 1),
         "pages": {page.name: {**timings[page.name], "statements_at_50": at_50[page.name],

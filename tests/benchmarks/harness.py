@@ -15,8 +15,16 @@ from pathlib import Path
 import httpx
 from alembic import command
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli import alembic_config
+from app.content.loader import load_content
+from app.content.service import load_modules
+from app.content.spec import ModuleSpec
+from app.core.config import Settings
+from app.core.db import make_engine, make_sessionmaker
+from app.storage import storage_for
+from tests.conftest import make_test_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("CAMINOS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -48,6 +56,30 @@ def fresh_database(kind: str = "postgresql") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@dataclass(frozen=True)
+class Programme:
+    url: str
+    settings: Settings
+    sessions: sessionmaker[Session]
+    specs: list[ModuleSpec]
+
+
+@contextmanager
+def programme_database(kind: str) -> Iterator[Programme]:
+    """A fresh database with the programme's modules loaded, as the benchmarks start from."""
+    specs = load_content(ROOT / "modules_content")
+    with fresh_database(kind) as url:
+        settings = make_test_settings(url)
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+        with sessions() as session, session.begin():
+            load_modules(session, storage_for(settings), specs)
+        try:
+            yield Programme(url, settings, sessions, specs)
+        finally:
+            engine.dispose()
 
 
 def free_port() -> int:
