@@ -1,7 +1,7 @@
 import secrets
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import scope
@@ -64,12 +64,13 @@ def change_status(session: Session, certificate_id: int, expected: CertificateSt
 def free_status_index(session: Session) -> int:
     """A random position of the status list that no certificate holds (a concurrent issuer may still take it
     first: the unique constraint decides, and the caller draws again)."""
-    used = set(session.scalars(select(Certificate.status_list_index)))
-    if len(used) >= STATUS_LIST_SIZE:
+    # probes by the unique index rather than reading every position: the list is mostly empty, so a draw is
+    # almost always free the first time
+    if (session.scalar(select(func.count()).select_from(Certificate)) or 0) >= STATUS_LIST_SIZE:
         raise RuntimeError("the credentials' status list is full: add a second list")
     while True:
         index = secrets.randbelow(STATUS_LIST_SIZE)
-        if index not in used:
+        if not status_index_taken(session, index):
             return index
 
 
