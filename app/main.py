@@ -28,6 +28,7 @@ from app.credentials.router import well_known
 from app.dashboard.pages import install_page_errors
 from app.dashboard.router import router as dashboard_router
 from app.dashboard.session import LOGIN_PATH as DASHBOARD_LOGIN_PATH
+from app.dashboard.session import PREFIX as DASHBOARD_PREFIX
 from app.enrolment import imports
 from app.enrolment.router import router as enrolment_router
 from app.jobs.queue import runner_for
@@ -78,6 +79,8 @@ def rate_limit_policies(settings: Settings) -> dict[tuple[str, str], str]:
         ("POST", f"{API_PREFIX}/auth/activate"): f'"address";q={settings.activation_failures_per_address};w={window}',
         ("POST", f"{API_PREFIX}/applications"): f'"address";q={settings.application_rate_limit};w=3600',
         ("POST", f"{API_PREFIX}/applications/import"): f'"user";q={imports.IMPORTS_PER_HOUR};w=3600',
+        # the dashboard's form counts toward the same hourly limit
+        ("POST", f"{DASHBOARD_PREFIX}/{{code}}/inscribir"): f'"user";q={imports.IMPORTS_PER_HOUR};w=3600',
     }
 
 

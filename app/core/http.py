@@ -2,6 +2,7 @@
 expected."""
 
 import email.message
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -78,14 +79,23 @@ async def require_json_content_type(request: Request) -> None:
 
 class RateLimitPolicyMiddleware:
     """Sends ``RateLimit-Policy`` (IETF draft-ietf-httpapi-ratelimit-headers) on every answer of a throttled route,
-    so that a client knows the quota before it hits it. ``policies``: (method, path) → header value."""
+    so that a client knows the quota before it hits it. ``policies``: (method, path) → header value; a path may
+    hold ``{parameters}`` as the route declares them (``/coordinacion/{code}/inscribir``)."""
 
     def __init__(self, app: ASGIApp, policies: dict[tuple[str, str], str]) -> None:
         self.app = app
-        self.policies = policies
+        self.policies = {key: value for key, value in policies.items() if "{" not in key[1]}
+        self.templates = [(method, re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "$"), value)
+                          for (method, path), value in policies.items() if "{" in path]
+
+    def _policy(self, method: str, path: str) -> str | None:
+        exact = self.policies.get((method, path))
+        if exact is not None:
+            return exact
+        return next((value for m, pattern, value in self.templates if m == method and pattern.match(path)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        policy = self.policies.get((scope.get("method", ""), scope.get("path", "")))
+        policy = self._policy(scope.get("method", ""), scope.get("path", ""))
         if scope["type"] != "http" or policy is None:
             await self.app(scope, receive, send)
             return

@@ -257,8 +257,9 @@ def test_the_form_counts_toward_the_api_imports_hourly_limit(client: TestClient,
     api = client.post("/api/v1/applications/import", params={"dry_run": "true"}, headers=coordinator.headers,
                       files={"file": ("lista.csv", csv_file([person()]), "text/csv")})
     assert api.status_code == 200
-    assert upload(client, coordinator, csv_file([person()]), form_fields(client, coordinator),
-                  action="revisar").status_code == 200
+    checked = upload(client, coordinator, csv_file([person()]), form_fields(client, coordinator), action="revisar")
+    assert checked.status_code == 200
+    assert checked.headers["ratelimit-policy"] == api.headers["ratelimit-policy"] == '"user";q=30;w=3600'
     before = row_counts(sessions)
     throttled = upload(client, coordinator, csv_file([person()]), form_fields(client, coordinator))
     assert throttled.status_code == 429
