@@ -15,8 +15,10 @@ from app.content.service import load_modules
 from app.core.db import make_engine, make_sessionmaker
 from app.offline.narration import EspeakOpus, find_synthesiser
 from app.offline.service import BuiltTier, build_packages
-from app.storage import LocalStorage
+from app.storage import LocalStorage, Storage
 from tests.conftest import migrated_database
+from tests.factories import Actor, Factory
+from tests.progress.conftest import programme
 
 CONTENT = ROOT / "modules_content"
 
@@ -53,3 +55,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     result.report = result.load_and_build(CONTENT)
     yield result
     engine.dispose()
+
+
+@pytest.fixture
+def learner(sessions: sessionmaker[Session], storage: Storage, factory: Factory) -> Actor:
+    """A woman enrolled in Peru, with the small programme loaded and its packages built without narration."""
+    with sessions() as session, session.begin():
+        load_modules(session, storage, programme())
+        build_packages(session, storage, None)
+    return factory.participant("PE")

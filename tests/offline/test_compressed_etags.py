@@ -5,13 +5,8 @@ revalidates what it holds still gets its 304 (nothing downloaded again over 2G).
 import brotli
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
-from app.content.service import load_modules
-from app.offline.service import build_packages
-from app.storage import Storage
-from tests.factories import Actor, Factory
-from tests.progress.conftest import programme
+from tests.factories import Actor
 
 API = "/api/v1"
 CHROME = {"Accept-Encoding": "gzip, deflate, br, zstd"}
@@ -94,14 +89,6 @@ def test_a_gzip_copy_revalidates_on_a_phone_that_now_also_accepts_brotli(client:
 def test_odd_if_none_match_values_are_never_a_500(client: TestClient, tag: bytes) -> None:
     response = client.get("/aprender/app.js", headers={**CHROME, "If-None-Match": tag})  # type: ignore[dict-item]
     assert response.status_code == 200
-
-
-@pytest.fixture
-def learner(sessions: sessionmaker[Session], storage: Storage, factory: Factory) -> Actor:
-    with sessions() as session, session.begin():
-        load_modules(session, storage, programme())
-        build_packages(session, storage, None)
-    return factory.participant("PE")
 
 
 def test_zips_manifests_blobs_and_ranges_keep_their_strong_etag(client: TestClient, learner: Actor) -> None:

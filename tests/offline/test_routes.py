@@ -13,10 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.service import load_modules
 from app.models import Enrolment, EnrolmentStatus
-from app.offline.service import build_packages
 from app.storage import Storage
 from tests.factories import Actor, Factory
-from tests.progress.conftest import programme
 
 API = "/api/v1"
 
@@ -25,14 +23,6 @@ def hints_varied(response: object) -> str:
     """The connection hints in Vary (CORS adds Origin, compression Accept-Encoding)."""
     values = [v.strip() for v in response.headers.get("Vary", "").split(",")]  # type: ignore[attr-defined]
     return ", ".join(v for v in values if v in {"Save-Data", "ECT", "Downlink"})
-
-
-@pytest.fixture
-def learner(sessions: sessionmaker[Session], storage: Storage, factory: Factory) -> Actor:
-    with sessions() as session, session.begin():
-        load_modules(session, storage, programme())
-        build_packages(session, storage, None)
-    return factory.participant("PE")
 
 
 def test_tiers_with_sizes_hashes_and_a_recommendation_from_the_hints(client: TestClient, learner: Actor) -> None:
