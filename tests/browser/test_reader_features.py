@@ -135,6 +135,8 @@ def test_activation_with_a_code_from_the_reader(shelf: Shelf, phone: Any) -> Non
         page.click("#form-activar button")
         page.locator("#modulos").wait_for()
         page.get_by_text("Cuenta activada").wait_for()
+        # the shelf is drawn once the module list arrives, a moment after the greeting
+        card(page, shelf.module.slug).wait_for()
         assert card(page, shelf.module.slug).count() == 1
         new_password = httpx.post(f"{api}/api/v1/auth/token",
                                   data={"username": woman.username, "password": "mi-clave-nueva-2026"})
