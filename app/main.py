@@ -136,7 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         max_age=600,
     )
-    for router in (auth_router, enrolment_router, content_router, offline_router, progress_router, privacy_router,
+    # routes are matched in this order, each router's in turn: the hot paths (every sync, every reader page)
+    # first, so they are found without trying the other routers' patterns
+    for router in (progress_router, auth_router, enrolment_router, content_router, offline_router, privacy_router,
                    certificates_router, credentials_router, jobs_router, reporting_router, rights_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health)

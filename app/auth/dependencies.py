@@ -27,23 +27,23 @@ class Principal:
     token_id: int
     may_study: bool = False  # a participant holding a seat (enrolled or completed)
     seat_since: datetime | None = None  # when that seat's enrolment began (enrolled, or applied)
+    programme_completed_at: datetime | None = None  # when that enrolment was completed, if it was
 
     @property
     def is_staff(self) -> bool:
         return self.role in (Role.COORDINATOR, Role.ADMIN)
 
 
-def _principal_query() -> Select[int, int, Role, str | None, int, datetime]:
-    seat_since = (
-        select(func.coalesce(Enrolment.enrolled_at, Enrolment.applied_at))
-        .where(Enrolment.participant_id == Participant.id,
-               Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)))
-        .limit(1).correlate(Participant).scalar_subquery()
-    )
+def _principal_query() -> Select[int, int, Role, str | None, int, datetime, EnrolmentStatus, datetime | None]:
+    # her seat: at most one enrolment is active (a unique index), so the join adds no rows
+    seat = (Enrolment.participant_id == Participant.id) & Enrolment.status.in_(
+        (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED))
     return (
-        select(AccessToken.id, User.id, User.role, User.country_code, Participant.id, seat_since)
+        select(AccessToken.id, User.id, User.role, User.country_code, Participant.id,
+               func.coalesce(Enrolment.enrolled_at, Enrolment.applied_at), Enrolment.status, Enrolment.completed_at)
         .join(User, User.id == AccessToken.user_id)
         .outerjoin(Participant, Participant.user_id == User.id)
+        .outerjoin(Enrolment, seat)
         .where(
             AccessToken.token_hash == bindparam("token_hash"),
             AccessToken.revoked_at.is_(None),
@@ -60,12 +60,13 @@ _PRINCIPAL = _principal_query()
 def lookup(session: Session, token: str) -> Principal | None:
     """Who holds ``token`` now, read from the database (no cache: a revoked token or a deactivated user is
     refused on the very next request, on every worker); None when it is unknown, expired or revoked."""
-    row = session.execute(_PRINCIPAL, {"token_hash": digest(token), "now": utcnow()}).one_or_none()
+    row = session.connection().execute(_PRINCIPAL, {"token_hash": digest(token), "now": utcnow()}).one_or_none()
     if row is None:
         return None
-    token_id, user_id, role, country, participant_id, since = row
+    token_id, user_id, role, country, participant_id, since, status, completed_at = row
     return Principal(user_id=user_id, role=role, country=country, participant_id=participant_id,
-                     token_id=token_id, may_study=since is not None, seat_since=since)
+                     token_id=token_id, may_study=since is not None, seat_since=since,
+                     programme_completed_at=completed_at if status is EnrolmentStatus.COMPLETED else None)
 
 
 def authenticate(session: Session, token: str | None) -> Principal | None:

@@ -179,11 +179,15 @@ def module_shape(session: Session, module_id: int, slug: str, version: str) -> M
     return shape
 
 
+_CURRENT_MODULES = (
+    select(ContentModule.id, ContentModule.slug, ContentModule.current_version, ContentModule.required)
+    .order_by(ContentModule.position, ContentModule.slug)
+)
+
+
 def current_modules(session: Session) -> list[CurrentModule]:
-    rows = session.execute(
-        select(ContentModule.id, ContentModule.slug, ContentModule.current_version, ContentModule.required)
-        .order_by(ContentModule.position, ContentModule.slug)
-    ).all()
+    # on the connection (Core rows, none of the ORM's per-statement work): every progress read and sync runs it
+    rows = session.connection().execute(_CURRENT_MODULES)
     return [CurrentModule(id=r.id, slug=r.slug, version=r.current_version, required=r.required) for r in rows]
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -79,6 +80,18 @@ def active_enrolment(session: Session, participant_id: int) -> Enrolment | None:
     return session.scalars(
         select(Enrolment).where(Enrolment.participant_id == participant_id, Enrolment.status.in_(ACTIVE_STATUSES))
     ).first()
+
+
+# one column on the connection (every /me/progress asks): loading her whole enrolment cost more than the rest
+_PROGRAMME_COMPLETED_AT = select(Enrolment.completed_at).where(
+    Enrolment.participant_id == bindparam("participant_id"), Enrolment.status == EnrolmentStatus.COMPLETED)
+
+
+def programme_completed_at(session: Session, participant_id: int) -> datetime | None:
+    """When she completed the programme (her completed enrolment), or None."""
+    completed_at: datetime | None = session.connection().execute(
+        _PROGRAMME_COMPLETED_AT, {"participant_id": participant_id}).scalar()
+    return completed_at
 
 
 def enrolments_of(session: Session, participant_id: int) -> list[Enrolment]:

@@ -533,10 +533,7 @@ def mark_programme_completed(session: Session, participant_id: int, at: datetime
 
 
 def programme_completed_at(session: Session, participant_id: int) -> datetime | None:
-    enrolment = repository.active_enrolment(session, participant_id)
-    if enrolment is None or enrolment.status is not EnrolmentStatus.COMPLETED:
-        return None
-    return enrolment.completed_at
+    return repository.programme_completed_at(session, participant_id)
 
 
 def new_activation_code(

@@ -152,7 +152,8 @@ async def my_progress(token: BearerToken, factory: SessionFactoryDep) -> Respons
         with unit_of_work(factory, read_only=True) as session:
             learner = check_learner(authenticate_in(session, token))
             assert learner.participant_id is not None
-            progress = service.progress_of(session, learner.participant_id)
+            progress = service.progress_of(session, learner.participant_id,
+                                           programme_completed_at=learner.programme_completed_at)
         return _json(progress)
 
     return await in_one_thread(work)

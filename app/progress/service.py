@@ -28,7 +28,7 @@ from app.core.edge import find_bad_value, is_bad_text
 from app.core.errors import Conflict, Forbidden, InvalidInput
 from app.enrolment import repository as enrolment_repository
 from app.enrolment import service as enrolment_service
-from app.models import LessonProgress, ModuleCompletion, Participant, ProgressEvent, User
+from app.models import ContentModule, LessonProgress, ModuleCompletion, Participant, ProgressEvent, User
 from app.progress.schemas import EventResult, LessonProgressOut, ModuleProgressOut, ProgressOut
 
 MAX_EVENTS = 500
@@ -45,7 +45,8 @@ class Rejected(Exception):
 
 @dataclass
 class Catalogue:
-    """The modules as of this batch; version shapes come from a per-process cache."""
+    """The modules as of this batch (read once, or given by her standing); version shapes come from a
+    per-process cache."""
 
     session: Session
     _current: dict[str, CurrentModule] | None = None
@@ -229,7 +230,8 @@ def prepare_events(session: Session, participant_id: int, events: list[Any], dev
     """Check each event against the catalogue. Reads only: on SQLite her sync runs this before it takes the
     writer lock, which then is held only for the statements that must see the latest summaries."""
     now = utcnow()
-    catalogue = Catalogue(session)
+    standing = her_standing(session, participant_id)
+    catalogue = standing.catalogue
     not_before = seat_since if seat_since is not None else _seat_since(session, participant_id)  # once per batch
     batch = Batch(participant_id, catalogue, [None] * len(events), {}, [])
     for index, raw in enumerate(events):
@@ -246,10 +248,9 @@ def prepare_events(session: Session, participant_id: int, events: list[Any], dev
             batch.first_by_id[row["event_id"]] = row | {"_index": index}
     rows = batch.first_by_id.values()
     if rows and all(row["type"] == "lesson_viewed" for row in rows):
-        modules = {row["module"] for row in rows}
-        existing, complete_modules = _summaries_of(session, participant_id, modules)
-        lessons = {key: row["completed_at"] for key, row in existing.items()}
-        batch.views_only = not any(_may_complete(m, lessons, complete_modules, catalogue) for m in modules)
+        lessons = {key: row.completed_at for key, row in standing.lessons.items()}
+        batch.views_only = not any(_may_complete(m, lessons, set(standing.completions), catalogue)
+                                   for m in {row["module"] for row in rows})
     return batch
 
 
@@ -291,7 +292,7 @@ def _add_viewed_seconds(session: Session, participant_id: int, rows: list[dict[s
     for row in rows:
         key = (row["module"], row["lesson"])
         seconds[key] = seconds.get(key, 0) + row["seconds"]
-    session.execute(_upserts(session).viewed_seconds, [
+    session.connection().execute(_upserts(session).viewed_seconds, [
         {"participant_id": participant_id, "module": module, "lesson": lesson, "seconds": total, "quiz_attempts": 0}
         for (module, lesson), total in seconds.items()
     ])
@@ -396,7 +397,7 @@ def _summaries_of(session: Session, participant_id: int, modules: set[str]) -> t
     modules are complete already: one statement."""
     existing: dict[tuple[str, str], dict[str, Any]] = {}
     complete_modules: set[str] = set()
-    for r in session.execute(_SUMMARIES, {"participant_id": participant_id, "modules": sorted(modules)}):
+    for r in session.connection().execute(_SUMMARIES, {"participant_id": participant_id, "modules": sorted(modules)}):
         row = r._asdict()
         if row.pop("completion") is not None:
             complete_modules.add(r.module)
@@ -451,21 +452,51 @@ def _earliest(*times: datetime | None) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
-_HER_LESSONS = select(
-    LessonProgress.module, LessonProgress.lesson, LessonProgress.completed_at, LessonProgress.seconds,
-    LessonProgress.quiz_best_score, LessonProgress.quiz_passed_at, LessonProgress.quiz_attempts,
-).where(LessonProgress.participant_id == bindparam("participant_id"))
-_HER_COMPLETIONS = select(ModuleCompletion.module, ModuleCompletion.completed_at).where(
-    ModuleCompletion.participant_id == bindparam("participant_id"))
+_MODULES, _COMPLETIONS = cast(Table, ContentModule.__table__), cast(Table, ModuleCompletion.__table__)
+_HER_STANDING = (
+    select(_MODULES.c.id, _MODULES.c.slug, _MODULES.c.current_version, _MODULES.c.required, _SUMMARY.c.lesson,
+           _SUMMARY.c.completed_at, _SUMMARY.c.seconds, _SUMMARY.c.quiz_best_score, _SUMMARY.c.quiz_passed_at,
+           _SUMMARY.c.quiz_attempts, _COMPLETIONS.c.completed_at.label("module_completed_at"))
+    .select_from(_MODULES)
+    .outerjoin(_SUMMARY, (_SUMMARY.c.module == _MODULES.c.slug)
+               & (_SUMMARY.c.participant_id == bindparam("participant_id")))
+    .outerjoin(_COMPLETIONS, (_COMPLETIONS.c.module == _MODULES.c.slug)
+               & (_COMPLETIONS.c.participant_id == bindparam("participant_id")))
+    .order_by(_MODULES.c.position, _MODULES.c.slug)
+)
 
 
-def progress_of(session: Session, participant_id: int) -> ProgressOut:
-    # rows, not ORM objects, from statements built once: every reader page asks for this
-    her = {"participant_id": participant_id}
-    lessons = {(p.module, p.lesson): p for p in session.execute(_HER_LESSONS, her)}
-    completions = {c.module: c.completed_at for c in session.execute(_HER_COMPLETIONS, her)}
+@dataclass
+class Standing:
+    """The current modules, her summary of each lesson of them, and which of them she completed (when)."""
+
+    catalogue: Catalogue
+    lessons: dict[tuple[str, str], Any]
+    completions: dict[str, datetime]
+
+
+def her_standing(session: Session, participant_id: int) -> Standing:
+    # one statement (modules, her summaries, her completions): every sync and every reader page reads it
+    current: dict[str, CurrentModule] = {}
+    lessons: dict[tuple[str, str], Any] = {}
+    completions: dict[str, datetime] = {}
+    for r in session.connection().execute(_HER_STANDING, {"participant_id": participant_id}):
+        if r.slug not in current:
+            current[r.slug] = CurrentModule(id=r.id, slug=r.slug, version=r.current_version, required=r.required)
+        if r.lesson is not None:
+            lessons[(r.slug, r.lesson)] = r
+        if r.module_completed_at is not None:
+            completions[r.slug] = r.module_completed_at
+    return Standing(Catalogue(session, current), lessons, completions)
+
+
+def progress_of(session: Session, participant_id: int, *,
+                programme_completed_at: datetime | None = None) -> ProgressOut:
+    """``programme_completed_at``: when she completed the programme, if the caller knows (her own read knows it
+    with her token); otherwise read."""
+    standing = her_standing(session, participant_id)
+    lessons, completions, catalogue = standing.lessons, standing.completions, standing.catalogue
     modules = []
-    catalogue = Catalogue(session)
     for module in catalogue.current.values():
         shape = catalogue.version(module.slug, None)
         if shape is None:
@@ -490,10 +521,9 @@ def progress_of(session: Session, participant_id: int) -> ProgressOut:
             slug=module.slug, title=shape.title, required=module.required, completed_lessons=done,
             total_lessons=len(rows), percent=percent, completed_at=completed_at, lessons=rows,
         ))
-    completed_at = enrolment_service.programme_completed_at(session, participant_id)
+    completed_at = programme_completed_at or enrolment_service.programme_completed_at(session, participant_id)
     return ProgressOut(participant_id=participant_id, modules=modules, programme_completed=completed_at is not None,
                        programme_completed_at=completed_at)
-
 
 
 def import_for(session: Session, principal: Principal, participant_id: int, username: str | None) -> Participant:
