@@ -167,19 +167,82 @@ ReadSessionDep = Annotated[
     Session, Depends(get_read_session, scope="function", max_concurrency=MAX_CONCURRENT_UNITS_OF_WORK)
 ]
 
-@contextmanager
-def reads_before_writes(session: Session) -> Iterator[None]:
-    """The reads that come before a unit's writes (authentication, checks against the catalogue).
+class _Write:
+    def __init__(self, write: Callable[[Session], Any]) -> None:
+        self.write = write
+        self.done = False
+        self.value: Any = None
+        self.error: BaseException | None = None
 
-    On SQLite they are a DEFERRED transaction of their own, committed before the writes begin IMMEDIATE: they
-    neither wait for the process-wide writer lock (a bad token never queues behind writers) nor lengthen its hold,
-    which is what bounds SQLite's write throughput. On PostgreSQL they are the start of the one transaction."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        session.connection(execution_options={READ_ONLY: True})
-    yield
-    if sqlite:
-        session.commit()
+
+class GroupCommit:
+    """The writes of concurrent requests committed together, on SQLite: one writer at a time, and each commit is
+    an fsync (synchronous=FULL). The request that finds the writer free runs every write queued behind it in one
+    transaction (BEGIN IMMEDIATE) and commits once; each request answers only after that commit, so every write
+    it acknowledges is on disk. A failing write rolls the group back, and the group's writes are then run again
+    one transaction each, so that only the failing one fails."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self._queued: list[_Write] = []
+        self._queue_lock = threading.Lock()
+        self._leader = threading.Lock()
+
+    def run(self, write: Callable[[Session], T]) -> T:
+        job = _Write(write)
+        with self._queue_lock:
+            self._queued.append(job)
+        with self._leader:
+            if not job.done:  # else the group before took it along
+                with self._queue_lock:
+                    jobs, self._queued = self._queued, []
+                self._commit(jobs)
+        if job.error is not None:
+            raise job.error
+        value: T = job.value
+        return value
+
+    def _commit(self, jobs: list[_Write]) -> None:
+        try:
+            try:
+                with unit_of_work(self._factory) as session:
+                    for job in jobs:
+                        job.value = job.write(session)
+                for job in jobs:
+                    job.done = True
+                return
+            except Exception as exc:
+                if len(jobs) == 1:
+                    jobs[0].error, jobs[0].done = exc, True
+                    return
+            for job in jobs:
+                try:
+                    with unit_of_work(self._factory) as session:
+                        job.value = job.write(session)
+                except Exception as exc:
+                    job.error = exc
+                job.done = True
+        finally:
+            for job in jobs:
+                if not job.done:  # interrupted (a BaseException): answer rather than leave it waiting
+                    job.error, job.done = RuntimeError("write interrupted"), True
+
+
+_group_commits: WeakKeyDictionary[sessionmaker[Session], GroupCommit] = WeakKeyDictionary()
+_group_commits_lock = threading.Lock()
+
+
+def group_commit(factory: sessionmaker[Session]) -> GroupCommit | None:
+    """The factory's group commit on SQLite; None on PostgreSQL, whose writers run side by side (and whose
+    server groups commits itself)."""
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        return None
+    with _group_commits_lock:
+        found = _group_commits.get(factory)
+        if found is None:
+            found = _group_commits[factory] = GroupCommit(factory)
+        return found
 
 
 _limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = WeakKeyDictionary()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.audit import service as audit
 from app.auth.dependencies import BearerToken, CurrentUser, authenticate_in
 from app.content.dependencies import check_learner
-from app.core.db import SessionDep, SessionFactoryDep, in_one_thread, reads_before_writes, unit_of_work
+from app.core.db import SessionDep, SessionFactoryDep, group_commit, in_one_thread, unit_of_work
 from app.core.edge import is_bad_text
 from app.core.errors import BadRequest, PayloadTooLarge, error_responses, localised
 from app.core.i18n import EVENT_REASONS, Locale, request_locale, translate
@@ -83,20 +83,29 @@ def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
 
 async def _record_her_events(envelope: Envelope, token: str | None, factory: sessionmaker[Session],
                              request: Request, file_of: str | None = None) -> Response:
-    """A participant's own sync. The hot path of the whole service: authentication, the events and the commit
-    are one session and one hop to a worker thread (as dependencies they were five hops and two sessions)."""
+    """A participant's own sync. The hot path of the whole service: authentication, the checks, the writes and the
+    commit in one hop to a worker thread (as dependencies they were five hops and two sessions)."""
     locale = request_locale(request)
 
+    def check(session: Session) -> service.Batch:
+        learner = check_learner(authenticate_in(session, token))
+        assert learner.participant_id is not None
+        if file_of is not None:
+            service.check_file_is_hers(session, learner.user_id, file_of)
+        return service.prepare_events(session, learner.participant_id, envelope.events, envelope.device_id,
+                                      seat_since=learner.seat_since)
+
     def work() -> Response:
-        with unit_of_work(factory) as session:
-            with reads_before_writes(session):
-                learner = check_learner(authenticate_in(session, token))
-                assert learner.participant_id is not None
-                if file_of is not None:
-                    service.check_file_is_hers(session, learner.user_id, file_of)
-                batch = service.prepare_events(session, learner.participant_id, envelope.events,
-                                               envelope.device_id, seat_since=learner.seat_since)
-            results = service.store_events(session, batch)
+        grouped = group_commit(factory)
+        if grouped is None:  # PostgreSQL: the checks and the writes are one transaction
+            with unit_of_work(factory) as session:
+                results = service.store_events(session, check(session))
+        else:
+            # SQLite: the checks only read (DEFERRED: they never wait for the writer), the writes are committed
+            # with those of the syncs queued beside this one
+            with unit_of_work(factory, read_only=True) as session:
+                batch = check(session)
+            results = grouped.run(lambda session: service.store_events(session, batch))
         return _json(_localised_results(results, locale), localised(locale))
 
     return await in_one_thread(work)

@@ -227,8 +227,8 @@ def record_events(session: Session, participant_id: int, events: list[Any], devi
 
 def prepare_events(session: Session, participant_id: int, events: list[Any], device_id: str | None, *,
                    seat_since: datetime | None = None) -> Batch:
-    """Check each event against the catalogue. Reads only: on SQLite her sync runs this before it takes the
-    writer lock, which then is held only for the statements that must see the latest summaries."""
+    """Check each event against the catalogue. Reads only: on SQLite her sync runs this in a read transaction of
+    its own, so that the writer lock is held only for the statements that must see the latest summaries."""
     now = utcnow()
     standing = her_standing(session, participant_id)
     catalogue = standing.catalogue
@@ -257,6 +257,7 @@ def prepare_events(session: Session, participant_id: int, events: list[Any], dev
 def store_events(session: Session, batch: Batch) -> list[EventResult]:
     """Store the new events of a checked batch and fold them into her summaries; one result per event."""
     participant_id, results, first_by_id = batch.participant_id, batch.results, batch.first_by_id
+    batch.catalogue.session = session  # a version not cached yet is read where the batch is written
     if session.get_bind().dialect.name == "postgresql":
         # one sync at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does
         # not block the foreign-key checks of other inserts. (SQLite: every writer begins IMMEDIATE, one at a time.)

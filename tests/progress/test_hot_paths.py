@@ -15,10 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, make_url, select, text, update
 from sqlalchemy.engine import make_url as parse_url
 
-from app.core.db import PING_AFTER_IDLE_SECONDS, make_engine
+from app.core.db import PING_AFTER_IDLE_SECONDS, GroupCommit, group_commit, make_engine, make_sessionmaker
 from app.models import LessonProgress, Participant, ProgressEvent, User
 from tests.conftest import BACKENDS, drop_database, migrated_database
 from tests.factories import Factory
@@ -262,3 +263,66 @@ def test_a_connection_idle_in_the_pool_is_pinged_and_replaced_if_dead(tmp_path: 
         engine.dispose()
         admin.dispose()
         drop_database(url)
+
+
+def _counter_database(tmp_path: Path) -> tuple[Any, Any]:
+    """A SQLite file with the service's engine settings (WAL, BEGIN IMMEDIATE, synchronous=FULL) and one table."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'grouped.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE written (n INTEGER PRIMARY KEY)")
+    commits: list[int] = []
+    sqlalchemy_event.listen(engine, "commit", lambda _conn: commits.append(1))
+    return engine, commits
+
+
+def _write(n: int, *, hold: float = 0.0, fail: bool = False) -> Callable[[Any], int]:
+    def write(session: Any) -> int:
+        session.execute(text("INSERT INTO written (n) VALUES (:n)"), {"n": n})
+        time.sleep(hold)  # the writer is busy (an fsync on a slow card): the syncs behind it queue up
+        if fail:
+            raise ValueError(f"write {n} fails")
+        return n
+    return write
+
+
+def _written(engine: Any) -> list[int]:
+    with engine.connect() as conn:
+        return [r[0] for r in conn.exec_driver_sql("SELECT n FROM written ORDER BY n")]
+
+
+def test_syncs_queued_behind_a_busy_writer_are_committed_together_and_each_answered(tmp_path: Path) -> None:
+    engine, commits = _counter_database(tmp_path)
+    grouped = GroupCommit(make_sessionmaker(engine))
+    try:
+        with ThreadPoolExecutor(10) as pool:
+            first = pool.submit(grouped.run, _write(0, hold=0.5))
+            time.sleep(0.1)  # the first holds the writer; nine more arrive meanwhile
+            rest = [pool.submit(grouped.run, _write(n)) for n in range(1, 10)]
+            answers = [first.result(), *(f.result() for f in rest)]
+        assert answers == list(range(10))  # each her own answer, after the commit that holds her write
+        assert _written(engine) == list(range(10))
+        assert len(commits) == 2  # the first alone, then the nine that waited, in one transaction
+    finally:
+        engine.dispose()
+
+
+def test_a_failing_write_in_a_group_fails_alone(tmp_path: Path) -> None:
+    engine, _commits = _counter_database(tmp_path)
+    grouped = GroupCommit(make_sessionmaker(engine))
+    try:
+        with ThreadPoolExecutor(10) as pool:
+            first = pool.submit(grouped.run, _write(0, hold=0.5))
+            time.sleep(0.1)
+            rest = {n: pool.submit(grouped.run, _write(n, fail=n == 5)) for n in range(1, 10)}
+            assert first.result() == 0
+            with pytest.raises(ValueError, match="write 5 fails"):
+                rest[5].result()
+            assert [rest[n].result() for n in rest if n != 5] == [1, 2, 3, 4, 6, 7, 8, 9]
+        assert _written(engine) == [0, 1, 2, 3, 4, 6, 7, 8, 9]  # nothing of the failed one, nothing lost or doubled
+    finally:
+        engine.dispose()
+
+
+def test_writes_are_grouped_only_on_sqlite(engine: Any) -> None:
+    grouped = group_commit(make_sessionmaker(engine))
+    assert (grouped is not None) == (engine.dialect.name == "sqlite")
