@@ -245,19 +245,29 @@ def group_commit(factory: sessionmaker[Session]) -> GroupCommit | None:
         return found
 
 
-_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = WeakKeyDictionary()
+# Threads of the hot paths, for reads and for writes each. On SQLite a unit never waits for a server, so more
+# threads only contend for the GIL: with 16, a request cost twice the CPU it costs with 2. On PostgreSQL threads
+# overlap the round trips, and 2 were too few. Requests beyond these wait on the event loop, which costs nothing.
+# (Measured by `make bench`, tests/benchmarks/bench_hotpaths.py.)
+HOT_PATH_THREADS = {"sqlite": 2, "postgresql": 4}
+_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, bool], CapacityLimiter]] = WeakKeyDictionary()
 
 
-async def in_one_thread(work: Callable[[], T]) -> T:
+async def in_one_thread(factory: sessionmaker[Session], work: Callable[[], T], *, writes: bool) -> T:
     """Run a whole unit of work (authentication, the work, the commit, the response's serialisation) in one hop
     to a worker thread, for the hot paths: with dependencies, each sync step is a hop of its own (five a request).
 
-    Its threads are counted apart from the default pool's (a limiter of their own): units waiting here for the
-    SQLite writer lock never take the threads that a ``SessionDep`` request holding that lock needs to commit."""
+    Reads and writes have threads of their own, apart from the default pool's: units waiting for the SQLite
+    writer never take the threads of a participant's reads, nor those that a ``SessionDep`` request holding the
+    writer lock needs to commit."""
     loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
+    limiters = _limiters.get(loop)
+    if limiters is None:
+        limiters = _limiters[loop] = {}
+    dialect = factory.kw["bind"].dialect.name
+    limiter = limiters.get((dialect, writes))
     if limiter is None:
-        limiter = _limiters[loop] = CapacityLimiter(MAX_CONCURRENT_UNITS_OF_WORK)
+        limiter = limiters[(dialect, writes)] = CapacityLimiter(HOT_PATH_THREADS.get(dialect, 4))
     return await anyio.to_thread.run_sync(work, limiter=limiter)
 
 

@@ -3,15 +3,16 @@ assigns it."""
 
 import json
 import logging
+import random
 import re
 import time
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+_ids = random.Random()
 _VALID_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_logger = logging.getLogger("caminos.access")
 
@@ -69,7 +70,9 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        # a label for the logs, not a secret: no call to the system's random source (uuid4 made one per request,
+        # and each gives up the GIL to threads that then must hand it back)
+        request_id = incoming if _VALID_INCOMING_ID.match(incoming) else f"{_ids.getrandbits(128):032x}"
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500

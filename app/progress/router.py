@@ -108,7 +108,7 @@ async def _record_her_events(envelope: Envelope, token: str | None, factory: ses
             results = grouped.run(lambda session: service.store_events(session, batch))
         return _json(_localised_results(results, locale), localised(locale))
 
-    return await in_one_thread(work)
+    return await in_one_thread(factory, work, writes=True)
 
 
 def _localised_results(results: list[EventResult], locale: Locale) -> EventsOut:
@@ -165,7 +165,7 @@ async def my_progress(token: BearerToken, factory: SessionFactoryDep) -> Respons
                                            programme_completed_at=learner.programme_completed_at)
         return _json(progress)
 
-    return await in_one_thread(work)
+    return await in_one_thread(factory, work, writes=False)
 
 
 @router.get("/participants/{participant_id}/progress", response_model=ProgressOut,

@@ -230,7 +230,10 @@ def prepare_events(session: Session, participant_id: int, events: list[Any], dev
     """Check each event against the catalogue. Reads only: on SQLite her sync runs this in a read transaction of
     its own, so that the writer lock is held only for the statements that must see the latest summaries."""
     now = utcnow()
-    standing = her_standing(session, participant_id)
+    # the modules the events name (text either database can take; the events are checked one by one below)
+    named = {raw["module"] for raw in events if isinstance(raw, dict) and isinstance(raw.get("module"), str)
+             and len(raw["module"]) <= 80 and not is_bad_text(raw["module"])}
+    standing = her_standing(session, participant_id, named)
     catalogue = standing.catalogue
     not_before = seat_since if seat_since is not None else _seat_since(session, participant_id)  # once per batch
     batch = Batch(participant_id, catalogue, [None] * len(events), {}, [])
@@ -454,17 +457,25 @@ def _earliest(*times: datetime | None) -> datetime | None:
 
 
 _MODULES, _COMPLETIONS = cast(Table, ContentModule.__table__), cast(Table, ModuleCompletion.__table__)
-_HER_STANDING = (
-    select(_MODULES.c.id, _MODULES.c.slug, _MODULES.c.current_version, _MODULES.c.required, _SUMMARY.c.lesson,
-           _SUMMARY.c.completed_at, _SUMMARY.c.seconds, _SUMMARY.c.quiz_best_score, _SUMMARY.c.quiz_passed_at,
-           _SUMMARY.c.quiz_attempts, _COMPLETIONS.c.completed_at.label("module_completed_at"))
-    .select_from(_MODULES)
-    .outerjoin(_SUMMARY, (_SUMMARY.c.module == _MODULES.c.slug)
-               & (_SUMMARY.c.participant_id == bindparam("participant_id")))
-    .outerjoin(_COMPLETIONS, (_COMPLETIONS.c.module == _MODULES.c.slug)
-               & (_COMPLETIONS.c.participant_id == bindparam("participant_id")))
-    .order_by(_MODULES.c.position, _MODULES.c.slug)
-)
+
+
+def _standing_query(of_some_modules: bool) -> Select[Any]:
+    hers = (_SUMMARY.c.module == _MODULES.c.slug) & (_SUMMARY.c.participant_id == bindparam("participant_id"))
+    if of_some_modules:
+        hers &= _MODULES.c.slug.in_(bindparam("modules", expanding=True))
+    return (
+        select(_MODULES.c.id, _MODULES.c.slug, _MODULES.c.current_version, _MODULES.c.required, _SUMMARY.c.lesson,
+               _SUMMARY.c.completed_at, _SUMMARY.c.seconds, _SUMMARY.c.quiz_best_score, _SUMMARY.c.quiz_passed_at,
+               _SUMMARY.c.quiz_attempts, _COMPLETIONS.c.completed_at.label("module_completed_at"))
+        .select_from(_MODULES)
+        .outerjoin(_SUMMARY, hers)
+        .outerjoin(_COMPLETIONS, (_COMPLETIONS.c.module == _MODULES.c.slug)
+                   & (_COMPLETIONS.c.participant_id == bindparam("participant_id")))
+        .order_by(_MODULES.c.position, _MODULES.c.slug)
+    )
+
+
+_HER_STANDING, _HER_STANDING_IN = _standing_query(False), _standing_query(True)
 
 
 @dataclass
@@ -476,12 +487,16 @@ class Standing:
     completions: dict[str, datetime]
 
 
-def her_standing(session: Session, participant_id: int) -> Standing:
-    # one statement (modules, her summaries, her completions): every sync and every reader page reads it
+def her_standing(session: Session, participant_id: int, modules: set[str] | None = None) -> Standing:
+    """One statement (modules, her summaries, her completions): every sync and every reader page reads it.
+    ``modules``: her summaries of these modules only (a sync needs those of the modules it touches)."""
     current: dict[str, CurrentModule] = {}
     lessons: dict[tuple[str, str], Any] = {}
     completions: dict[str, datetime] = {}
-    for r in session.connection().execute(_HER_STANDING, {"participant_id": participant_id}):
+    statement, values = _HER_STANDING, dict[str, Any](participant_id=participant_id)
+    if modules is not None:
+        statement, values = _HER_STANDING_IN, values | {"modules": sorted(modules)}
+    for r in session.connection().execute(statement, values):
         if r.slug not in current:
             current[r.slug] = CurrentModule(id=r.id, slug=r.slug, version=r.current_version, required=r.required)
         if r.lesson is not None:
