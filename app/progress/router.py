@@ -159,10 +159,7 @@ async def my_progress(token: BearerToken, factory: SessionFactoryDep) -> Respons
 
     def work() -> Response:
         with unit_of_work(factory, read_only=True) as session:
-            learner = check_learner(authenticate_in(session, token))
-            assert learner.participant_id is not None
-            progress = service.progress_of(session, learner.participant_id,
-                                           programme_completed_at=learner.programme_completed_at)
+            progress = service.progress_of_learner(session, check_learner(authenticate_in(session, token)))
         return _json(progress)
 
     return await in_one_thread(factory, work, writes=False)

@@ -506,10 +506,18 @@ def her_standing(session: Session, participant_id: int, modules: set[str] | None
     return Standing(Catalogue(session, current), lessons, completions)
 
 
-def progress_of(session: Session, participant_id: int, *,
-                programme_completed_at: datetime | None = None) -> ProgressOut:
-    """``programme_completed_at``: when she completed the programme, if the caller knows (her own read knows it
-    with her token); otherwise read."""
+def progress_of(session: Session, participant_id: int) -> ProgressOut:
+    """Her progress, as her coordinator or an admin reads it."""
+    return _progress(session, participant_id, enrolment_service.programme_completed_at(session, participant_id))
+
+
+def progress_of_learner(session: Session, learner: Principal) -> ProgressOut:
+    """Her own progress: when she completed the programme came with her token."""
+    assert learner.participant_id is not None
+    return _progress(session, learner.participant_id, learner.programme_completed_at)
+
+
+def _progress(session: Session, participant_id: int, programme_completed_at: datetime | None) -> ProgressOut:
     standing = her_standing(session, participant_id)
     lessons, completions, catalogue = standing.lessons, standing.completions, standing.catalogue
     modules = []
@@ -537,9 +545,9 @@ def progress_of(session: Session, participant_id: int, *,
             slug=module.slug, title=shape.title, required=module.required, completed_lessons=done,
             total_lessons=len(rows), percent=percent, completed_at=completed_at, lessons=rows,
         ))
-    completed_at = programme_completed_at or enrolment_service.programme_completed_at(session, participant_id)
-    return ProgressOut(participant_id=participant_id, modules=modules, programme_completed=completed_at is not None,
-                       programme_completed_at=completed_at)
+    return ProgressOut(participant_id=participant_id, modules=modules,
+                       programme_completed=programme_completed_at is not None,
+                       programme_completed_at=programme_completed_at)
 
 
 def import_for(session: Session, principal: Principal, participant_id: int, username: str | None) -> Participant:
