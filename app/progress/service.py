@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -184,6 +184,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
 class _Upserts:
     new_events: Any  # INSERT ... ON CONFLICT DO NOTHING RETURNING event_id
     viewed_seconds: Any  # INSERT ... ON CONFLICT DO UPDATE SET seconds = seconds + excluded.seconds
+    new_summaries: Any  # the same, for a merge's new rows: a sync of views may have made the row meanwhile
 
 
 _UPSERTS: dict[str, _Upserts] = {}
@@ -203,6 +204,11 @@ def _upserts(session: Session) -> _Upserts:
             viewed_seconds=viewed.on_conflict_do_update(
                 index_elements=["participant_id", "module", "lesson"],
                 set_={"seconds": _SUMMARY.c.seconds + viewed.excluded.seconds}),
+            # such a row holds only seconds (views complete nothing): those add up, the rest is the merge's
+            new_summaries=viewed.on_conflict_do_update(
+                index_elements=["participant_id", "module", "lesson"],
+                set_={name: _SUMMARY.c[name] + viewed.excluded[name] if name in _ADDED else viewed.excluded[name]
+                      for name in _MERGED}),
         )
     return found
 
@@ -261,9 +267,10 @@ def store_events(session: Session, batch: Batch) -> list[EventResult]:
     """Store the new events of a checked batch and fold them into her summaries; one result per event."""
     participant_id, results, first_by_id = batch.participant_id, batch.results, batch.first_by_id
     batch.catalogue.session = session  # a version not cached yet is read where the batch is written
-    if session.get_bind().dialect.name == "postgresql":
-        # one sync at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does
-        # not block the foreign-key checks of other inserts. (SQLite: every writer begins IMMEDIATE, one at a time.)
+    if session.get_bind().dialect.name == "postgresql" and not batch.views_only:
+        # one merge at a time per participant (two phones, or a retry racing its original); NO KEY UPDATE does
+        # not block the foreign-key checks of other inserts. A sync of views only adds seconds, as increments
+        # that commute with a merge's, so it needs no lock. (SQLite: one writer at a time.)
         session.execute(select(Participant.id).where(Participant.id == participant_id)
                         .with_for_update(key_share=True))
     rows = [{k: v for k, v in row.items() if k != "_index"} for row in first_by_id.values()]
@@ -322,6 +329,9 @@ def _compare(event_id: str, row: dict[str, Any], stored: tuple[str, float | None
 
 _SUMMARY = cast(Table, LessonProgress.__table__)
 _MERGED = ("seconds", "quiz_attempts", "viewed_completed_at", "quiz_passed_at", "quiz_best_score", "completed_at")
+# written as increments, so that they commute with a sync of views that runs beside a merge (it adds seconds
+# without the participant's lock)
+_ADDED = ("seconds", "quiz_attempts")
 
 
 def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[str, Any]],
@@ -334,7 +344,6 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
     for row in rows:
         by_lesson.setdefault((row["module"], row["lesson"]), []).append(row)
     modules = {module for module, _lesson in by_lesson}
-    c = _SUMMARY.c
     existing, complete_modules = _summaries_of(session, participant_id, modules)
     lessons = {key: row["completed_at"] for key, row in existing.items()}
     updates: list[dict[str, Any]] = []
@@ -365,21 +374,23 @@ def merge_into_summaries(session: Session, participant_id: int, rows: list[dict[
         summary["completed_at"] = _earliest(summary["completed_at"], done)
         lessons[(module, lesson_slug)] = summary["completed_at"]
         if known:
-            updates.append({"summary_id": summary["id"], **{name: summary[name] for name in _MERGED}})
+            updates.append({"summary_id": summary["id"],
+                            **{name: summary[name] for name in _MERGED if name not in _ADDED},
+                            **{f"added_{name}": summary[name] - known[name] for name in _ADDED}})
         else:
             inserts.append(summary)
     if updates:
-        session.execute(
-            update(_SUMMARY).where(c.id == bindparam("summary_id"))
-            .values({name: bindparam(name) for name in _MERGED}),
-            updates,
-        )
+        session.execute(_UPDATE_SUMMARY, updates)
     if inserts:
-        session.execute(insert(_SUMMARY), inserts)
+        session.execute(_upserts(session).new_summaries, inserts)
     # every module touched, not only those where a lesson's completion moved: a new content version may have
     # made her remaining lessons (or a whole module) optional, and her next event must find that out
     if any(_may_complete(slug, lessons, complete_modules, catalogue) for slug in modules):
         _decide_completions(session, participant_id, modules, catalogue, lessons)
+
+
+_UPDATE_SUMMARY = update(_SUMMARY).where(_SUMMARY.c.id == bindparam("summary_id")).values(
+    {name: _SUMMARY.c[name] + bindparam(f"added_{name}") if name in _ADDED else bindparam(name) for name in _MERGED})
 
 
 def _summaries_query() -> Select[Any]:

@@ -67,3 +67,26 @@ def test_simultaneous_batches_of_one_participant_lose_nothing(live: tuple[str, d
     assert progress["programme_completed"] is True
     assert progress["programme_completed_at"] is not None
     assert me["enrolment"]["status"] == "completed"
+
+
+def test_views_sent_while_another_sync_completes_the_lesson_keep_every_second(
+        live: tuple[str, dict[str, str]]) -> None:
+    """A sync of views only adds seconds without waiting for her other syncs; one that completes a lesson reads
+    her summary first. Round after round the two race on the same lesson: no second may be lost."""
+    base, headers = live
+    rounds, views_per_round = 12, 4
+    for n in range(rounds):
+        lesson = [("saberes", "valor"), ("saberes", "extra"), ("ferias", "mercados")][n % 3]
+        completing = [event("lesson_viewed", *lesson, {"seconds": 7}, n), event("lesson_completed", *lesson, {}, n)]
+        views = [[event("lesson_viewed", *lesson, {"seconds": 5}, n)] for _ in range(views_per_round)]
+
+        def post(batch: list[dict[str, Any]]) -> Callable[[httpx.Client], httpx.Response]:
+            return lambda http: http.post(f"{base}{API}/progress/events", json={"events": batch}, headers=headers)
+
+        responses = run_at_once([post(completing), *(post(v) for v in views)])
+        assert [r.status_code for r in responses] == [200] * (1 + views_per_round), [r.text for r in responses]
+    with httpx.Client(timeout=60) as http:
+        progress = http.get(f"{base}{API}/me/progress", headers=headers).json()
+    seconds = {(m["slug"], row["slug"]): row["seconds"] for m in progress["modules"] for row in m["lessons"]}
+    for lesson in [("saberes", "valor"), ("saberes", "extra"), ("ferias", "mercados")]:
+        assert seconds[lesson] == (rounds // 3) * (7 + 5 * views_per_round), lesson
