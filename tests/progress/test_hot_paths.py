@@ -8,7 +8,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -290,15 +290,20 @@ def _written(engine: Any) -> list[int]:
         return [r[0] for r in conn.exec_driver_sql("SELECT n FROM written ORDER BY n")]
 
 
+def _behind_a_busy_writer(grouped: GroupCommit, pool: ThreadPoolExecutor, failing: int | None = None
+                          ) -> list[Future[int]]:
+    """Write 0 holds the writer for half a second; writes 1–9 arrive meanwhile (``failing`` among them fails)."""
+    first = pool.submit(grouped.run, _write(0, hold=0.5))
+    time.sleep(0.1)
+    return [first, *(pool.submit(grouped.run, _write(n, fail=n == failing)) for n in range(1, 10))]
+
+
 def test_syncs_queued_behind_a_busy_writer_are_committed_together_and_each_answered(tmp_path: Path) -> None:
     engine, commits = _counter_database(tmp_path)
     grouped = GroupCommit(make_sessionmaker(engine))
     try:
         with ThreadPoolExecutor(10) as pool:
-            first = pool.submit(grouped.run, _write(0, hold=0.5))
-            time.sleep(0.1)  # the first holds the writer; nine more arrive meanwhile
-            rest = [pool.submit(grouped.run, _write(n)) for n in range(1, 10)]
-            answers = [first.result(), *(f.result() for f in rest)]
+            answers = [f.result() for f in _behind_a_busy_writer(grouped, pool)]
         assert answers == list(range(10))  # each her own answer, after the commit that holds her write
         assert _written(engine) == list(range(10))
         assert len(commits) == 2  # the first alone, then the nine that waited, in one transaction
@@ -311,13 +316,10 @@ def test_a_failing_write_in_a_group_fails_alone(tmp_path: Path) -> None:
     grouped = GroupCommit(make_sessionmaker(engine))
     try:
         with ThreadPoolExecutor(10) as pool:
-            first = pool.submit(grouped.run, _write(0, hold=0.5))
-            time.sleep(0.1)
-            rest = {n: pool.submit(grouped.run, _write(n, fail=n == 5)) for n in range(1, 10)}
-            assert first.result() == 0
+            writes = _behind_a_busy_writer(grouped, pool, failing=5)
             with pytest.raises(ValueError, match="write 5 fails"):
-                rest[5].result()
-            assert [rest[n].result() for n in rest if n != 5] == [1, 2, 3, 4, 6, 7, 8, 9]
+                writes[5].result()
+            assert [w.result() for n, w in enumerate(writes) if n != 5] == [0, 1, 2, 3, 4, 6, 7, 8, 9]
         assert _written(engine) == [0, 1, 2, 3, 4, 6, 7, 8, 9]  # nothing of the failed one, nothing lost or doubled
     finally:
         engine.dispose()
