@@ -116,8 +116,10 @@ def _cpu_of(pid: int) -> float:
 
 
 @contextmanager
-def server(database_url: str, *, app: str = "app.main:app", workers: int = 1, **env: str) -> Iterator[Server]:
-    """An ASGI app under uvicorn, in a process of its own, on 127.0.0.1."""
+def server(database_url: str, *, app: str = "tests.benchmarks.instrumented:app", workers: int = 1, **env: str
+           ) -> Iterator[Server]:
+    """An ASGI app under uvicorn, in a process of its own, on 127.0.0.1: by default the service with the bench's
+    counters (tests/benchmarks/instrumented.py), which cost next to nothing."""
     port = free_port()
     environment = {
         **os.environ, "CAMINOS_DATABASE_URL": database_url, "CAMINOS_ENVIRONMENT": "development",
@@ -130,12 +132,15 @@ def server(database_url: str, *, app: str = "app.main:app", workers: int = 1, **
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        ready = 0
-        while ready < 3 * workers:  # every worker up (each answers some of the probes)
+        deadline = time.monotonic() + 60
+        answered: set[int] = set()
+        # every worker up: a worker still starting takes no connections, and the clients that connect meanwhile
+        # all land on the others (each probe is a new connection; the bench apps name the process that answers)
+        while len(answered) < workers:
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    ready += 1
+                probe = httpx.get(f"{base}/__bench/stats", timeout=1)
+                if probe.status_code == 200:
+                    answered.add(int(probe.json()["pid"]))
                     continue
             except httpx.HTTPError:
                 pass
