@@ -233,6 +233,7 @@ def worker(
     On PostgreSQL this is a procrastinate worker: start as many as you like, on any machine; a worker that dies
     leaves its job to the others. On SQLite it runs the job table directly (the service does it too).
     """
+    import gc
     import time
 
     from app.certificates import pool as render_pool
@@ -241,23 +242,28 @@ def worker(
     # imports the settings, the database and the task code
     render_pool.start_forkserver()
     settings = get_settings()
-    if settings.database_url.startswith("postgresql") and settings.runner != "in_process":
-        with render_pool.render_pool(settings.render_workers) as pool:
-            from app.jobs import postgres
+    try:
+        if settings.database_url.startswith("postgresql") and settings.runner != "in_process":
+            with render_pool.render_pool(settings.render_workers) as pool:
+                from app.jobs import postgres
 
-            postgres.work(settings, once=once, pool=pool)
-        return
-    from app.jobs.queue import run_all
-    from app.storage import storage_for
-
-    factory = _sessions(settings.database_url)
-    while True:
-        ran = run_all(factory, settings, storage_for(settings), settings.render_workers)
-        if once:
-            typer.echo(f"{ran} trabajo(s) ejecutado(s).")
+                postgres.work(settings, once=once, pool=pool)
             return
-        if not ran:
-            time.sleep(poll_seconds)
+        from app.jobs.queue import run_all
+        from app.storage import storage_for
+
+        factory = _sessions(settings.database_url)
+        while True:
+            ran = run_all(factory, settings, storage_for(settings), settings.render_workers)
+            if once:
+                typer.echo(f"{ran} trabajo(s) ejecutado(s).")
+                return
+            if not ran:
+                time.sleep(poll_seconds)
+    finally:
+        # the process ends here: its memory goes back to the OS, so the interpreter's exit need not collect every
+        # object of the modules it imported (~0.3 s of CPU after the last job)
+        gc.freeze()
 
 
 @cli.command()

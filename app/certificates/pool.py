@@ -14,7 +14,8 @@ from multiprocessing import forkserver
 
 from app.certificates.render import warm_up
 
-PRELOAD = ["app.certificates.render", "weasyprint"]
+# the last one freezes what the others imported (see app/certificates/preloaded.py)
+PRELOAD = ["app.certificates.render", "weasyprint", "app.certificates.preloaded"]
 _lock = threading.Lock()
 _open = 0  # pools open in this process, all forked from the one fork server
 
