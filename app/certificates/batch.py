@@ -15,7 +15,7 @@ from concurrent.futures import Executor, Future
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.certificates import repository, service
+from app.certificates import service
 from app.certificates.pool import render_pool as render_pool  # where callers have always found it
 from app.certificates.render import render_pdf
 from app.core.base import utcnow
@@ -122,13 +122,13 @@ def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, jo
         for start in range(0, len(pending), size):
             with short_session(factory) as session:
                 ids = pending[start:start + size]
-                # the chunk's women (kept here, so that get_one finds them in the session without a query) and
-                # the modules' hours read once for the chunk, not once per woman
+                # the chunk's women, their progress and enrolments, and the modules' hours in a few queries for
+                # the chunk, not a few per woman
                 women = {p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(ids)))}
-                minutes = repository.module_minutes(session)
+                prefetched = service.prefetch(session, ids)
                 for participant_id in ids:
                     try:
-                        plan = service.plan_issue(session, settings, women[participant_id], None, minutes)
+                        plan = service.plan_issue(session, settings, women[participant_id], None, prefetched)
                     except AppError as exc:
                         errors.append({"participant_id": participant_id, "error": exc.code})
                         continue

@@ -1,4 +1,6 @@
 import secrets
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
@@ -50,6 +52,19 @@ def enrolment_start(session: Session, participant_id: int) -> Any:
     if row is None:
         return None
     return row.enrolled_at or row.applied_at
+
+
+def enrolment_starts(session: Session, participant_ids: Sequence[int]) -> dict[int, datetime | None]:
+    """enrolment_start of many women in one query."""
+    rows = session.execute(
+        select(Enrolment.participant_id, Enrolment.enrolled_at, Enrolment.applied_at)
+        .where(Enrolment.participant_id.in_(participant_ids))
+        .order_by(Enrolment.participant_id, Enrolment.id.desc())
+    )
+    starts: dict[int, datetime | None] = {}
+    for row in rows:
+        starts.setdefault(row.participant_id, row.enrolled_at or row.applied_at)  # her latest
+    return starts
 
 
 def change_status(session: Session, certificate_id: int, expected: CertificateStatus, **values: Any) -> bool:

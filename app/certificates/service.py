@@ -6,7 +6,7 @@ transaction open, then insert the row. The partial unique index on issued certif
 issuers of the same woman; the one that loses answers with the winner's certificate.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +33,7 @@ from app.core.pagination import PageParams, count
 from app.guards.throttle import Limit, take
 from app.models import Certificate, CertificateStatus, Participant, RevokeReason
 from app.progress import service as progress_service
+from app.progress.schemas import ProgressOut
 from app.storage import Storage
 
 Renderer = Callable[[CertificateContent], bytes]
@@ -62,11 +63,27 @@ class Eligibility:
     latest: datetime | None  # her last module completion (what an override dates the certificate by)
 
 
-def eligibility(session: Session, participant_id: int,
-                minutes: dict[str, tuple[str, int]] | None = None) -> Eligibility:
-    """``minutes``: repository.module_minutes, when the caller plans many women in one transaction."""
-    progress = progress_service.progress_of(session, participant_id)
-    minutes = repository.module_minutes(session) if minutes is None else minutes
+@dataclass(frozen=True)
+class Prefetched:
+    """What planning many women in one transaction reads once for them all (a chunk of a batch), not per woman."""
+
+    minutes: dict[str, tuple[str, int]]  # repository.module_minutes
+    progress: dict[int, ProgressOut]
+    starts: dict[int, datetime | None]  # repository.enrolment_start of each
+
+
+def prefetch(session: Session, participant_ids: Sequence[int]) -> Prefetched:
+    return Prefetched(minutes=repository.module_minutes(session),
+                      progress=progress_service.progress_of_many(session, participant_ids),
+                      starts=repository.enrolment_starts(session, participant_ids))
+
+
+def eligibility(session: Session, participant_id: int, prefetched: Prefetched | None = None) -> Eligibility:
+    if prefetched is None:
+        progress = progress_service.progress_of(session, participant_id)
+        minutes = repository.module_minutes(session)
+    else:
+        progress, minutes = prefetched.progress[participant_id], prefetched.minutes
     done, missing = [], []
     for module in progress.modules:
         if module.completed_at is not None:
@@ -83,18 +100,21 @@ def eligibility(session: Session, participant_id: int,
     return Eligibility(completed_at=completed_at, modules=tuple(done), missing=missing, latest=latest)
 
 
-def _completion_date(session: Session, participant_id: int, completed_at: datetime, now: datetime) -> datetime:
+def _completion_date(session: Session, participant_id: int, completed_at: datetime, now: datetime,
+                     prefetched: Prefetched | None) -> datetime:
     """Never before her enrolment began, never after today (a completion is dated by the event, which a
     device's clock may have put anywhere; the server already caps it at its arrival)."""
-    start = repository.enrolment_start(session, participant_id)
+    start = repository.enrolment_start(session, participant_id) if prefetched is None else \
+        prefetched.starts.get(participant_id)
     if start is not None and completed_at < start:
         completed_at = start
     return min(completed_at, now)
 
 
-def plan_issue(session: Session, settings: Settings, participant: Participant,
-               override_reason: str | None, minutes: dict[str, tuple[str, int]] | None = None) -> Plan:
-    found = eligibility(session, participant.id, minutes)
+def plan_issue(session: Session, settings: Settings, participant: Participant, override_reason: str | None,
+               prefetched: Prefetched | None = None) -> Plan:
+    """``prefetched``: her reads, made with those of the other women planned in the same transaction."""
+    found = eligibility(session, participant.id, prefetched)
     now = utcnow()
     if found.completed_at is None:
         if override_reason is None:
@@ -105,7 +125,7 @@ def plan_issue(session: Session, settings: Settings, participant: Participant,
     code = codes.new_code()
     content = CertificateContent(
         code=code, holder_name=participant.full_name, country=participant.country_code, modules=found.modules,
-        completed_at=_completion_date(session, participant.id, completed_at, now), issued_at=now,
+        completed_at=_completion_date(session, participant.id, completed_at, now, prefetched), issued_at=now,
         verify_url=verify_url(settings.public_base_url, code),
     )
     return Plan(participant_id=participant.id, country=participant.country_code, content=content,

@@ -169,6 +169,26 @@ def test_the_database_allows_one_issued_certificate_per_woman(
             session.flush()
 
 
+def test_planning_a_chunk_of_women_at_once_decides_as_planning_each_alone(
+        client: TestClient, factory: Factory, catalogue: Catalogue, settings: Settings,
+        sessions: sessionmaker[Session]) -> None:
+    graduate, behind, beginner = (factory.participant("PE") for _ in range(3))
+    complete_programme(client, graduate, catalogue)
+    complete_programme(client, behind, catalogue, occurred_at=datetime(2020, 1, 1, tzinfo=UTC))  # before her seat
+    ids = [learner.participant_id for learner in (graduate, behind, beginner)]
+    with sessions() as session:
+        prefetched = service.prefetch(session, ids)
+        for participant_id in ids:
+            assert service.eligibility(session, participant_id, prefetched) == \
+                service.eligibility(session, participant_id)
+        for participant_id in ids[:2]:
+            woman = session.get_one(Participant, participant_id)
+            chunk, alone = (service.plan_issue(session, settings, woman, None, known).content
+                            for known in (prefetched, None))
+            assert (chunk.modules, chunk.completed_at, chunk.holder_name) == \
+                (alone.modules, alone.completed_at, alone.holder_name)
+
+
 def test_a_batch_group_where_another_issuer_won_one_woman_records_the_others_once(
         client: TestClient, factory: Factory, admin: Actor, catalogue: Catalogue, settings: Settings,
         storage: Storage, sessions: sessionmaker[Session]) -> None:
