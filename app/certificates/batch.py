@@ -15,7 +15,7 @@ from concurrent.futures import Executor, Future
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.certificates import repository, service
+from app.certificates import service
 from app.certificates.pool import render_pool as render_pool  # where callers have always found it
 from app.certificates.render import render_pdf
 from app.core.base import utcnow
@@ -86,15 +86,16 @@ def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, jo
         if progress:
             progress(certified, total)
         workers = getattr(pool, "_max_workers", 1) or 1
-        size = chunk or 2 * workers
+        size = chunk or 4 * workers
         # a pipeline: while the pool renders, this process plans the next pages and records the finished ones,
         # so that the pool never waits for the database (a chunk at a time left it idle between chunks)
         in_flight: deque[tuple[service.Plan, Future[bytes] | bytes]] = deque()
 
         def record_finished(keep: int) -> None:
             """The oldest pages (waited for) down to ``keep`` in flight, and any after them already rendered,
-            in one transaction: a commit per certificate cost the worker more CPU than planning them. Each is
-            still inserted under its own savepoint by service.record: the partial unique index decides per woman."""
+            in one transaction: a commit per certificate cost the worker more CPU than planning them. They are
+            inserted together by service.record_many (and each under its own savepoint if one loses a race:
+            the partial unique index decides per woman)."""
             finished = [in_flight.popleft() for _ in range(max(1, len(in_flight) - keep))]
             while in_flight and (not isinstance(in_flight[0][1], Future) or in_flight[0][1].done()):
                 finished.append(in_flight.popleft())
@@ -102,8 +103,7 @@ def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, jo
             stored = [(plan, storage.put(rendered.result() if isinstance(rendered, Future) else rendered))
                       for plan, rendered in finished]
             with short_session(factory, write=True) as session:
-                for plan, sha in stored:
-                    service.record(session, storage, plan, sha, None, job_id=job_id)
+                service.record_many(session, storage, stored, job_id)
 
         reported = time.monotonic()
 
@@ -120,29 +120,31 @@ def run(factory: sessionmaker[Session], settings: Settings, storage: Storage, jo
                 progress(certified, total)
 
         for start in range(0, len(pending), size):
-            plans: list[service.Plan] = []
             with short_session(factory) as session:
                 ids = pending[start:start + size]
-                # the chunk's women (then found by get_one in the session, without a query) and the modules'
-                # hours in two queries, not one each per woman
-                session.scalars(select(Participant).where(Participant.id.in_(ids))).all()
-                minutes = repository.module_minutes(session)
+                # the chunk's women, their progress and enrolments, and the modules' hours in a few queries for
+                # the chunk, not a few per woman
+                women = {p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(ids)))}
+                prefetched = service.prefetch(session, ids)
                 for participant_id in ids:
-                    participant = session.get_one(Participant, participant_id)
                     try:
-                        plans.append(service.plan_issue(session, settings, participant, None, minutes))
+                        plan = service.plan_issue(session, settings, women[participant_id], None, prefetched)
                     except AppError as exc:
                         errors.append({"participant_id": participant_id, "error": exc.code})
-            for plan in plans:
-                in_flight.append((plan, pool.submit(render_pdf, plan.content) if pool else
-                                  render_pdf(plan.content)))
-            # up to four pages per render process queued: record the oldest when there are more, down to two
-            # each (so the processes never wait), a few certificates per transaction
+                        continue
+                    # to the pool as soon as planned: at the start, the first page is rendered while the
+                    # rest of the chunk is planned
+                    in_flight.append((plan, pool.submit(render_pdf, plan.content) if pool else
+                                      render_pdf(plan.content)))
+            # up to six pages per render process queued: record the oldest when there are more than four, down
+            # to two each (so the processes never wait), a few certificates per transaction
             if len(in_flight) > 4 * workers:
                 record_finished(2 * workers)
             report()
+        # the last pages a few at a time as they come: what is left to record after the last one is rendered
+        # is its own certificate, not a dozen
         while in_flight:
-            record_finished(0)
+            record_finished(max(0, len(in_flight) - workers))
         report(final=True)
     except Exception as exc:
         errors.append({"error": type(exc).__name__})

@@ -14,7 +14,8 @@ from multiprocessing import forkserver
 
 from app.certificates.render import warm_up
 
-PRELOAD = ["app.certificates.render", "weasyprint"]
+# the last one freezes what the others imported (see app/certificates/preloaded.py)
+PRELOAD = ["app.certificates.render", "weasyprint", "app.certificates.preloaded"]
 _lock = threading.Lock()
 _open = 0  # pools open in this process, all forked from the one fork server
 
@@ -23,24 +24,36 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-@contextmanager
-def render_pool(workers: int | None = None) -> Iterator[Executor]:
+def _context() -> multiprocessing.context.BaseContext:
     # not fork: the parent holds database connections and threads that a forked child must not share. A fork
     # server is a fresh process that imports WeasyPrint once; each render process is forked from it, ready,
     # instead of starting Python and importing WeasyPrint again (~0.3 s of CPU each). Fonts and CSS are still
     # made in each process (warm_up): fontconfig's state and its temporary folder are not shared across forks.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def start_forkserver() -> None:
+    """Start the fork server now rather than at the first pool: it imports WeasyPrint (~0.5 s) while the caller
+    goes on with its own start-up. A pool opened later forks from it."""
+    _context()
+    forkserver.ensure_running()
+
+
+@contextmanager
+def render_pool(workers: int | None = None) -> Iterator[Executor]:
+    context = _context()
     global _open
     with _lock:
         _open += 1
     try:
-        with ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=context,
-                                 initializer=warm_up) as pool:
-            # processes start at the first task: start them now, so that their warm-up overlaps the caller's work;
-            # from a thread, because the first one waits for the fork server to import WeasyPrint (~0.4 s that
-            # the caller spends importing the rest of the service instead)
-            starter = threading.Thread(target=_start, args=(pool,), name="render-pool-start", daemon=True)
+        size = workers or default_workers()
+        with ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=warm_up) as pool:
+            # a process starts at a task that finds none idle: start them all now, so that their warm-up overlaps
+            # the caller's work; from a thread, because the first one waits for the fork server to import
+            # WeasyPrint (~0.4 s that the caller spends importing the rest of the service instead)
+            starter = threading.Thread(target=_start, args=(pool, size), name="render-pool-start", daemon=True)
             starter.start()
             try:
                 yield pool
@@ -53,9 +66,12 @@ def render_pool(workers: int | None = None) -> Iterator[Executor]:
                 _stop_forkserver()
 
 
-def _start(pool: Executor) -> None:
+def _start(pool: Executor, size: int) -> None:
     with suppress(RuntimeError):  # the pool closed before its first task: nothing to start
-        pool.submit(int)
+        # one task per process, submitted at once: none of them has finished (and left its process idle for
+        # the next) by the time the last is submitted
+        for _ in range(size):
+            pool.submit(int)
 
 
 def _stop_forkserver() -> None:

@@ -1,4 +1,6 @@
 import secrets
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
@@ -52,6 +54,19 @@ def enrolment_start(session: Session, participant_id: int) -> Any:
     return row.enrolled_at or row.applied_at
 
 
+def enrolment_starts(session: Session, participant_ids: Sequence[int]) -> dict[int, datetime | None]:
+    """enrolment_start of many women in one query."""
+    rows = session.execute(
+        select(Enrolment.participant_id, Enrolment.enrolled_at, Enrolment.applied_at)
+        .where(Enrolment.participant_id.in_(participant_ids))
+        .order_by(Enrolment.participant_id, Enrolment.id.desc())
+    )
+    starts: dict[int, datetime | None] = {}
+    for row in rows:
+        starts.setdefault(row.participant_id, row.enrolled_at or row.applied_at)  # her latest
+    return starts
+
+
 def change_status(session: Session, certificate_id: int, expected: CertificateStatus, **values: Any) -> bool:
     """Conditional: two admins revoking at once, or a revoke racing a reissue, change it once."""
     result = session.execute(
@@ -64,14 +79,23 @@ def change_status(session: Session, certificate_id: int, expected: CertificateSt
 def free_status_index(session: Session) -> int:
     """A random position of the status list that no certificate holds (a concurrent issuer may still take it
     first: the unique constraint decides, and the caller draws again)."""
+    (index,) = free_status_indexes(session, 1)
+    return index
+
+
+def free_status_indexes(session: Session, count: int) -> list[int]:
+    """``count`` different random positions that no certificate holds, in two queries however many."""
     # probes by the unique index rather than reading every position: the list is mostly empty, so a draw is
     # almost always free the first time
-    if (session.scalar(select(func.count()).select_from(Certificate)) or 0) >= STATUS_LIST_SIZE:
+    held = session.scalar(select(func.count()).select_from(Certificate)) or 0
+    if held + count > STATUS_LIST_SIZE:
         raise RuntimeError("the credentials' status list is full: add a second list")
-    while True:
-        index = secrets.randbelow(STATUS_LIST_SIZE)
-        if not status_index_taken(session, index):
-            return index
+    free: set[int] = set()
+    while len(free) < count:
+        drawn = {secrets.randbelow(STATUS_LIST_SIZE) for _ in range(count - len(free))} - free
+        free |= drawn - set(session.scalars(select(Certificate.status_list_index).where(
+            Certificate.status_list_index.in_(drawn))))
+    return list(free)
 
 
 def status_index_taken(session: Session, index: int) -> bool:

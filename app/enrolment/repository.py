@@ -94,6 +94,13 @@ def programme_completed_at(session: Session, participant_id: int) -> datetime | 
     return completed_at
 
 
+def completions_of(session: Session, participant_ids: Sequence[int]) -> dict[int, datetime]:
+    """programme_completed_at of many women in one statement: those absent have not completed it."""
+    rows = session.connection().execute(select(Enrolment.participant_id, Enrolment.completed_at).where(
+        Enrolment.participant_id.in_(participant_ids), Enrolment.status == EnrolmentStatus.COMPLETED))
+    return {row.participant_id: row.completed_at for row in rows if row.completed_at is not None}
+
+
 def enrolments_of(session: Session, participant_id: int) -> list[Enrolment]:
     return list(session.scalars(
         select(Enrolment).where(Enrolment.participant_id == participant_id).order_by(Enrolment.id.desc())))

@@ -4,6 +4,7 @@ Every change to a country's seats or waitlist happens while its row is locked (`
 in the same transaction as the enrolment rows it concerns: the cap cannot be exceeded and positions stay 1..n.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
@@ -534,6 +535,11 @@ def mark_programme_completed(session: Session, participant_id: int, at: datetime
 
 def programme_completed_at(session: Session, participant_id: int) -> datetime | None:
     return repository.programme_completed_at(session, participant_id)
+
+
+def programme_completed_at_of(session: Session, participant_ids: Sequence[int]) -> dict[int, datetime]:
+    """programme_completed_at of many women in one query: those absent have not completed it."""
+    return repository.completions_of(session, participant_ids)
 
 
 def new_activation_code(

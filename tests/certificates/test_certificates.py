@@ -13,9 +13,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.certificates import service
 from app.certificates.render import PROGRAMME
 from app.core.base import utcnow
+from app.core.config import Settings
 from app.models import STATUS_LIST_SIZE, AuditEntry, Certificate, CertificateStatus, Enrolment, Participant
+from app.storage import Storage
 from tests.certificates.conftest import API, complete_programme
 from tests.factories import Actor, Factory
 from tests.progress.conftest import Catalogue
@@ -164,6 +167,46 @@ def test_the_database_allows_one_issued_certificate_per_woman(
         session.add(twin)
         with pytest.raises(IntegrityError):
             session.flush()
+
+
+def test_planning_a_chunk_of_women_at_once_decides_as_planning_each_alone(
+        client: TestClient, factory: Factory, catalogue: Catalogue, settings: Settings,
+        sessions: sessionmaker[Session]) -> None:
+    graduate, behind, beginner = (factory.participant("PE") for _ in range(3))
+    complete_programme(client, graduate, catalogue)
+    complete_programme(client, behind, catalogue, occurred_at=datetime(2020, 1, 1, tzinfo=UTC))  # before her seat
+    ids = [learner.participant_id for learner in (graduate, behind, beginner)]
+    with sessions() as session:
+        prefetched = service.prefetch(session, ids)
+        for participant_id in ids:
+            assert service.eligibility(session, participant_id, prefetched) == \
+                service.eligibility(session, participant_id)
+        for participant_id in ids[:2]:
+            woman = session.get_one(Participant, participant_id)
+            chunk, alone = (service.plan_issue(session, settings, woman, None, known).content
+                            for known in (prefetched, None))
+            assert (chunk.modules, chunk.completed_at, chunk.holder_name) == \
+                (alone.modules, alone.completed_at, alone.holder_name)
+
+
+def test_a_batch_group_where_another_issuer_won_one_woman_records_the_others_once(
+        client: TestClient, factory: Factory, admin: Actor, catalogue: Catalogue, settings: Settings,
+        storage: Storage, sessions: sessionmaker[Session]) -> None:
+    first, second = factory.participant("PE"), factory.participant("PE")
+    for learner in (first, second):
+        complete_programme(client, learner, catalogue)
+    with sessions() as session:
+        plans = [service.plan_issue(session, settings, session.get_one(Participant, learner.participant_id), None)
+                 for learner in (first, second)]
+    won = issued(client, admin, first)  # between the batch's planning and its recording
+    with sessions() as session, session.begin():
+        service.record_many(session, storage, [(plan, "0" * 64) for plan in plans], job_id=None)
+    with sessions() as session:
+        rows = session.scalars(select(Certificate).where(Certificate.status == CertificateStatus.ISSUED)).all()
+        assert sorted(r.participant_id for r in rows) == sorted([first.participant_id, second.participant_id])
+        assert next(r.id for r in rows if r.participant_id == first.participant_id) == won["id"]
+        audited = session.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "certificate.issued")).all()
+        assert sorted(audited) == sorted(str(r.id) for r in rows)  # the batch audited only the one it issued
 
 
 # ---------------------------------------------------------------------------------------------------------------
