@@ -1,10 +1,16 @@
 """Headless Chromium (Debian's package, driven by Playwright) for tests that need a real browser: CORS and the docs
-pages. Without Chromium they are skipped, except in CI (CI=true), where a missing browser is a failure."""
+pages. Without Chromium they are skipped, except in CI (CI=true), where a missing browser is a failure.
+
+axe-core (the accessibility check of the dashboard's and the reader's pages) comes from npm, installed at test time
+into a cache outside the repository; without npm those tests are skipped, except in CI."""
 
 import asyncio
 import os
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,3 +57,33 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+AXE_CACHE = Path(os.environ.get("CAMINOS_AXE_CACHE", Path(tempfile.gettempdir()) / "caminos-axe-core"))
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        problem = "npm not found (apt-get install npm): the accessibility check needs axe-core" if npm is None \
+            else None
+        if npm is not None:
+            done = subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund",
+                                   "axe-core@4"], capture_output=True, text=True, timeout=300, check=False)
+            if done.returncode != 0 or not script.exists():
+                problem = f"npm could not install axe-core: {done.stderr[-500:]}"
+        if problem:
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(problem)
+            pytest.skip(problem)
+    return script
+
+
+def assert_accessible(page: Any, axe: Path, what: str) -> None:
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    assert problems == [], f"{what}: {problems}"

@@ -6,20 +6,16 @@ skipped, except in CI (CI=true), where that is a failure (as a missing browser i
 
 import csv
 import io
-import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from app.content.loader import load_content
 from app.content.service import load_modules
 from app.core.db import make_engine, make_sessionmaker
 from app.storage import storage_for
+from tests.browser.conftest import assert_accessible
 from tests.conftest import drop_database, make_test_settings, migrated_database
 from tests.enrolment.imports_helpers import csv_file, person
 from tests.factories import Factory
@@ -27,37 +23,7 @@ from tests.live import live_server
 from tests.offline.conftest import CONTENT
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-AXE_CACHE = Path(os.environ.get("CAMINOS_AXE_CACHE", Path(tempfile.gettempdir()) / "caminos-axe-core"))
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PASSWORD = "clave-segura-123"
-
-
-@pytest.fixture(scope="session")
-def axe_script() -> Path:
-    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        npm = shutil.which("npm")
-        problem = "npm not found (apt-get install npm): the accessibility check needs axe-core" if npm is None \
-            else None
-        if npm is not None:
-            done = subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund",
-                                   "axe-core@4"], capture_output=True, text=True, timeout=300, check=False)
-            if done.returncode != 0 or not script.exists():
-                problem = f"npm could not install axe-core: {done.stderr[-500:]}"
-        if problem:
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(problem)
-            pytest.skip(problem)
-    return script
-
-
-def assert_accessible(page: Any, axe: Path, what: str) -> None:
-    page.add_script_tag(path=str(axe))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-    problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
-    assert problems == [], f"{what}: {problems}"
-
-
 def no_sideways_scroll(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 

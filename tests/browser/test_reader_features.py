@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from tests.browser.conftest import assert_accessible
 from tests.browser.reader_kit import (
     NO_BACKGROUND_SYNC,
     PASSWORD,
@@ -381,3 +382,29 @@ def test_a_page_killed_mid_sync_loses_nothing_and_doubles_nothing(shelf: Shelf, 
         viewed = next(r["event"] for r in queued(page, woman.username) if r["event"]["type"] == "lesson_viewed")
         assert summary["lessons"][0]["seconds"] == viewed["payload"]["seconds"]  # counted once
     assert page.errors == []
+
+
+def test_the_reader_is_accessible_on_a_320_px_screen(shelf: Shelf, browser: Any, axe_script: Path) -> None:
+    """axe-core (WCAG 2.2 AA: contrast, labels, landmarks, names for a screen reader) on each of her screens, at
+    the width of the smallest phones, with nothing wider than the screen."""
+    woman, slug = shelf.factory.participant("PE"), shelf.module.slug
+    # the CSP is lifted only so that axe can be injected; the other tests keep it
+    context = browser.new_context(viewport={"width": 320, "height": 640}, bypass_csp=True, service_workers="allow")
+    try:
+        with live_server(shelf.settings) as api:
+            page = open_reader(context, api)
+            assert_accessible(page, axe_script, "login")
+            log_in(page, woman)
+            card(page, slug).wait_for()
+            assert_accessible(page, axe_script, "module list")
+            download(page, slug)
+            card(page, slug).get_by_role("button", name="Estudiar").click()
+            page.locator("#lecciones li").first.wait_for()
+            assert_accessible(page, axe_script, "lessons of a module")
+            page.locator("#lecciones li").first.get_by_role("button", name="Leer").click()
+            page.locator("#leccion-texto p").first.wait_for()
+            assert_accessible(page, axe_script, "a lesson")
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.errors == []
+    finally:
+        context.close()
