@@ -85,8 +85,15 @@ async function showLogin(username = "") {
 function askLoginAgain() {
   const username = state.user.username;
   say("Su sesión terminó: ingrese de nuevo para enviar su avance (queda guardado en el teléfono).");
-  state.user = null;
+  leave();
   showLogin(username);
+}
+// her notices (what she has to send, her quiz results) leave the screen with her: on a shared phone the next
+// woman must not see them, not even for the moment before her own are counted
+function leave() {
+  state.user = null;
+  state.told = new Set();
+  $("pendientes").replaceChildren();
 }
 
 // --- zips -----------------------------------------------------------------------------------------------------
@@ -444,7 +451,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("cambiar").addEventListener("click", () => {
     localStorage.removeItem("caminos-actual");
-    state.user = null;
+    leave();
     say("");
     showLogin();
   });
