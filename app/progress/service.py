@@ -469,6 +469,9 @@ def _earliest(*times: datetime | None) -> datetime | None:
 
 
 _MODULES, _COMPLETIONS = cast(Table, ContentModule.__table__), cast(Table, ModuleCompletion.__table__)
+# what her progress shows of a lesson's summary (read for one woman, or for many at once)
+_SHOWN = (_SUMMARY.c.lesson, _SUMMARY.c.completed_at, _SUMMARY.c.seconds, _SUMMARY.c.quiz_best_score,
+          _SUMMARY.c.quiz_passed_at, _SUMMARY.c.quiz_attempts)
 
 
 def _standing_query(of_some_modules: bool) -> Select[Any]:
@@ -476,9 +479,8 @@ def _standing_query(of_some_modules: bool) -> Select[Any]:
     if of_some_modules:
         hers &= _MODULES.c.slug.in_(bindparam("modules", expanding=True))
     return (
-        select(_MODULES.c.id, _MODULES.c.slug, _MODULES.c.current_version, _MODULES.c.required, _SUMMARY.c.lesson,
-               _SUMMARY.c.completed_at, _SUMMARY.c.seconds, _SUMMARY.c.quiz_best_score, _SUMMARY.c.quiz_passed_at,
-               _SUMMARY.c.quiz_attempts, _COMPLETIONS.c.completed_at.label("module_completed_at"))
+        select(_MODULES.c.id, _MODULES.c.slug, _MODULES.c.current_version, _MODULES.c.required, *_SHOWN,
+               _COMPLETIONS.c.completed_at.label("module_completed_at"))
         .select_from(_MODULES)
         .outerjoin(_SUMMARY, hers)
         .outerjoin(_COMPLETIONS, (_COMPLETIONS.c.module == _MODULES.c.slug)
@@ -534,10 +536,8 @@ def _progress(session: Session, participant_id: int, programme_completed_at: dat
 
 
 # her summaries and completions, for many women at once: each row names whose it is
-_THEIR_LESSONS = select(
-    _SUMMARY.c.participant_id, _SUMMARY.c.module, _SUMMARY.c.lesson, _SUMMARY.c.completed_at, _SUMMARY.c.seconds,
-    _SUMMARY.c.quiz_best_score, _SUMMARY.c.quiz_passed_at, _SUMMARY.c.quiz_attempts,
-).where(_SUMMARY.c.participant_id.in_(bindparam("ids", expanding=True)))
+_THEIR_LESSONS = select(_SUMMARY.c.participant_id, _SUMMARY.c.module, *_SHOWN).where(
+    _SUMMARY.c.participant_id.in_(bindparam("ids", expanding=True)))
 _THEIR_COMPLETIONS = select(_COMPLETIONS.c.participant_id, _COMPLETIONS.c.module, _COMPLETIONS.c.completed_at) \
     .where(_COMPLETIONS.c.participant_id.in_(bindparam("ids", expanding=True)))
 
