@@ -1,18 +1,27 @@
 """200 certificates in one batch, as production issues them: the service queues the batch on procrastinate
 (PostgreSQL) and a `caminos worker` process runs it through the real task code and its render pool.
 
-Compared, in the same run, with the same 200 certificates (same template, fonts, CSS and PDF/A-3u) rendered by
-plain WeasyPrint one after another in a fresh process. Both clocks include their start-up: the worker's from its
-process start (imports, procrastinate, the pool's spawn and warm-up) to its exit, the plain one's likewise. CPU
-seconds are reported too: on a machine shared with other work the wall clocks of two runs a minute apart see
-different loads, the CPU they use does not. The goal is a ratio of at most 0.6 on 2 cores
-(0.5 is the limit). The worker's peak memory is the largest sum of the resident sets of its process and its pool
-children, sampled every 50 ms (shared pages are counted once per process, so this overstates a little).
+Compared, in the same run, with the same 200 certificates (same template, fonts, CSS and PDF/A-3u) rendered one
+after another in a fresh process, twice: by plain WeasyPrint (``write_pdf``, the issue's baseline), and by the
+service's own renderer (``render_pdf``: the same call made clear of CPython's stack-chunk boundaries, see
+app/certificates/render.py), which leaves only what the pool costs and saves. Every clock includes its start-up:
+the worker's from its process start (imports, procrastinate, the pool's fork server and warm-up) to its exit, each
+plain one's likewise. CPU seconds are reported too: on a machine shared with other work the wall clocks of two runs
+a minute apart see different loads, the CPU they use does not. The goal is a ratio of at most 0.6 on 2 cores.
+The worker's peak memory is the largest sum of the resident sets of its process and its pool children, sampled
+every 50 ms (shared pages are counted once per process, so this overstates a little); the sampler walks only the
+worker's own process tree, so that it takes next to no CPU from the batch it measures.
+
+``stack_chunks`` shows why the renderer differs from plain WeasyPrint: page faults and CPU per page with the
+caller at different stack depths, for each.
 """
 
+
+import json
 import os
 import pickle
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,21 +69,17 @@ def _ticks(pid: int) -> int:
 
 
 def _tree(root: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
+    """``root`` and its descendants, from each thread's list of children (not a walk of all of /proc, which took
+    ~4 ms of CPU a sample: 7 % of a core taken from the batch being measured)."""
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
         found.append(pid)
-        todo.extend(parents.get(pid, []))
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                todo.extend(int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+        except OSError:
+            continue  # ended meanwhile
     return found
 
 
@@ -136,23 +141,64 @@ def _cpu(who: int) -> float:
 
 _PLAIN_LOOP = """
 import pickle, sys
-from app.certificates.render import render_pdf
+from app.certificates.render import {renderer} as render
 with open(sys.argv[1], "rb") as held:
     contents = pickle.load(held)
 for content in contents:
-    render_pdf(content)
+    render(content)
 """
 
 
-def _plain(contents: list[CertificateContent], folder: Path) -> tuple[float, float]:
-    """Plain WeasyPrint, one page after another in a fresh process of its own, clocked from its start as the
-    worker is: (wall seconds, CPU seconds). Not in this process: its heap (the app, the test factories) makes
-    every garbage collection of a render slower, which flattered the ratio by about a tenth."""
+def _plain(contents: list[CertificateContent], folder: Path, renderer: str) -> tuple[float, float]:
+    """The certificates one after another by ``renderer`` (``write_pdf``: plain WeasyPrint; ``render_pdf``: the
+    service's renderer) in a fresh process of its own, clocked from its start as the worker is: (wall seconds, CPU
+    seconds). Not in this process: its heap (the app, the test factories) makes every garbage collection of a
+    render slower, which flattered the ratio by about a tenth."""
     held = folder / "contents.pickle"
     held.write_bytes(pickle.dumps(contents))
     started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", _PLAIN_LOOP, str(held)], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-c", _PLAIN_LOOP.format(renderer=renderer), str(held)], cwd=ROOT, check=True)
     return time.perf_counter() - started, _cpu(resource.RUSAGE_CHILDREN) - cpu
+
+
+_STACK_CHUNKS = """
+import json, pickle, resource, sys, time
+from app.certificates.render import render_pdf, write_pdf
+with open(sys.argv[1], "rb") as held:
+    contents = pickle.load(held)[:2]
+write_pdf(contents[0])  # fonts, CSS and caches made before anything is counted
+
+def at_depth(depth, render, content):
+    return at_depth(depth - 1, render, content) if depth else render(content)
+
+found = {}
+for name, render in (("write_pdf", write_pdf), ("render_pdf", render_pdf)):
+    for depth in range(0, 200, 10):
+        faults, cpu = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
+        for content in contents:
+            at_depth(depth, render, content)
+        found.setdefault(name, []).append(
+            [depth, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) // len(contents),
+             round((time.process_time() - cpu) * 1000 / len(contents), 1)])
+print(json.dumps(found))
+"""
+
+
+def _stack_chunks(folder: Path) -> dict[str, Any]:
+    """Page faults and CPU milliseconds per page, with the caller 0 to 190 frames deep, by plain WeasyPrint and
+    by the service's renderer: plain WeasyPrint's cost depends on where its caller stands."""
+    found = json.loads(subprocess.run([sys.executable, "-c", _STACK_CHUNKS, str(folder / "contents.pickle")],
+                                      cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    summary: dict[str, Any] = {}
+    for name, rows in found.items():
+        faults = [row[1] for row in rows]
+        milliseconds = [row[2] for row in rows]
+        summary[name] = {"faults_per_page_min_median_max": [min(faults), int(statistics.median(faults)),
+                                                            max(faults)],
+                         "cpu_ms_per_page_min_median_max": [min(milliseconds), statistics.median(milliseconds),
+                                                            max(milliseconds)]}
+    summary["by_depth_frames_faults_ms"] = found
+    return summary
 
 
 def run() -> dict[str, Any]:
@@ -195,8 +241,10 @@ def run() -> dict[str, Any]:
 
         contents = _contents(factory, settings.public_base_url)
         assert len(contents) == CERTIFICATES
-        plain_seconds, plain_cpu = _plain(contents, folder)
+        weasyprint_seconds, weasyprint_cpu = _plain(contents, folder, "write_pdf")
+        renderer_seconds, renderer_cpu = _plain(contents, folder, "render_pdf")
         load_after = os.getloadavg()[0]
+        stack_chunks = _stack_chunks(folder)
         engine.dispose()
     return {
         "certificates": CERTIFICATES,
@@ -205,17 +253,23 @@ def run() -> dict[str, Any]:
         "setup_seconds": round(setup_seconds, 1),
         "batch_wall_seconds": round(batch_seconds, 2),
         "batch_job_seconds_inside_worker": round(job_seconds, 2) if job_seconds is not None else None,
-        "plain_weasyprint_seconds": round(plain_seconds, 2),
-        "ratio": round(batch_seconds / plain_seconds, 3),
+        # the issue's figure: against plain WeasyPrint
+        "plain_weasyprint_seconds": round(weasyprint_seconds, 2),
+        "ratio": round(batch_seconds / weasyprint_seconds, 3),
         "goal_ratio": 0.6,
-        "plain_seconds_per_certificate": round(plain_seconds / CERTIFICATES, 3),
+        # against the service's own renderer in one process: what the pool alone costs and saves
+        "one_process_renderer_seconds": round(renderer_seconds, 2),
+        "ratio_to_one_process_renderer": round(batch_seconds / renderer_seconds, 3),
+        "plain_weasyprint_seconds_per_certificate": round(weasyprint_seconds / CERTIFICATES, 3),
+        "one_process_renderer_seconds_per_certificate": round(renderer_seconds / CERTIFICATES, 3),
         # CPU used, whatever else ran on the machine: what the pool costs beyond the rendering itself
         "batch_cpu_seconds": round(batch_cpu, 2),
-        "plain_cpu_seconds": round(plain_cpu, 2),
-        "cpu_ratio": round(batch_cpu / plain_cpu, 3),
+        "plain_weasyprint_cpu_seconds": round(weasyprint_cpu, 2),
+        "one_process_renderer_cpu_seconds": round(renderer_cpu, 2),
+        "cpu_ratio_to_one_process_renderer": round(batch_cpu / renderer_cpu, 3),
         # the best wall ratio that CPU allows on idle cores (the batch's CPU spread over every core, against the
-        # plain render's CPU, which is its wall time when nothing else runs)
-        "cpu_floor_ratio": round(batch_cpu / (os.cpu_count() or 1) / plain_cpu, 3),
+        # one-process render's CPU, which is its wall time when nothing else runs)
+        "cpu_floor_ratio_to_one_process_renderer": round(batch_cpu / (os.cpu_count() or 1) / renderer_cpu, 3),
         # where the batch's CPU went, as last sampled (up to 50 ms short): the worker's own process (start-up,
         # planning, database) and its render processes (their start-up and warm-up, then the pages)
         "worker_main_cpu_seconds": round(memory.cpu_ticks.get(worker.pid, 0) / TICKS, 2),
@@ -224,4 +278,5 @@ def run() -> dict[str, Any]:
         "worker_peak_rss_mib": round(memory.peak_kib / 1024, 1),
         "worker_processes_at_peak": memory.peak_processes,
         "load_average_before_after": [round(load_before, 2), round(load_after, 2)],
+        "stack_chunks": stack_chunks,
     }
