@@ -16,7 +16,8 @@ from app.certificates.router import router as certificates_router
 from app.content.router import router as content_router
 from app.core.compression import SelectiveCompressMiddleware
 from app.core.config import Settings, get_settings
-from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
+from app.core.db import make_engine, make_sessionmaker, short_session
+from app.core.dependencies import SessionFactoryDep
 from app.core.docs import install_docs
 from app.core.edge import refuse_bad_input
 from app.core.errors import ServiceUnavailable, error_responses, install_error_handlers

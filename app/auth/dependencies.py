@@ -10,7 +10,8 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.base import utcnow
-from app.core.db import SessionFactoryDep, short_session
+from app.core.db import short_session
+from app.core.dependencies import SessionFactoryDep
 from app.core.errors import Forbidden, NotAuthenticated
 from app.core.security import digest
 from app.models import AccessToken, Enrolment, EnrolmentStatus, Participant, Role, User

@@ -11,11 +11,10 @@ from app.auth.dependencies import (
     RequireStaff,
 )
 from app.auth.schemas import ActivationCodeOut
-from app.core.config import SettingsDep
-from app.core.db import ReadSessionDep, SessionDep, SessionFactoryDep
+from app.core.dependencies import PageDep, ReadSessionDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.core.errors import BadRequest, error_responses, localised
 from app.core.i18n import request_locale
-from app.core.pagination import MAX_ID, Page, PageDep
+from app.core.pagination import MAX_ID, Page
 from app.core.security import hash_password
 from app.enrolment import imports, service, spreadsheet
 from app.enrolment.geography import COUNTRY_NAMES

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app.content.dependencies import StudyAccess
-from app.core.db import SessionDep
+from app.core.dependencies import SessionDep
 from app.core.errors import NotFound, error_responses
 from app.core.files import file_response
 from app.offline import service
