@@ -275,7 +275,7 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "birth_date_future": {"es": "La fecha de nacimiento está en el futuro.", "en": "Birth date is in the future."},
     "birth_date_past": {"es": "La fecha de nacimiento no es plausible.", "en": "Birth date is not plausible."},
-    # refused at the edge (app/core/edge.py); also the reasons a progress event is rejected for them
+    # refused at the edge (app/core/bad_input.py); also the reasons a progress event is rejected for them
     "invalid_text": {
         "es": "Contiene caracteres no permitidos (un carácter nulo o un sustituto UTF-16 suelto).",
         "en": "Contains characters that are not allowed (a NUL character or a lone UTF-16 surrogate).",
