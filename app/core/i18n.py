@@ -1,8 +1,9 @@
 """Human-facing text: Spanish by default, English when ``Accept-Language`` prefers it."""
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from starlette.requests import HTTPConnection
+if TYPE_CHECKING:  # a type only: the job worker imports this module, and not Starlette
+    from starlette.requests import HTTPConnection
 
 Locale = Literal["es", "en"]
 
@@ -408,7 +409,7 @@ def parse_locale(accept_language: str | None) -> Locale:
     return "es"
 
 
-def request_locale(conn: HTTPConnection) -> Locale:
+def request_locale(conn: "HTTPConnection") -> Locale:
     return parse_locale(conn.headers.get("accept-language"))
 
 
