@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 
-from app.auth.dependencies import Principal, principal_for_token
+from app.auth.principal import Principal, principal_for_token
 from app.core.config import Settings
 from app.core.dependencies import SessionFactoryDep, SettingsDep
 from app.core.errors import Forbidden

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
 from app.auth import scope
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.core.bad_input import is_bad_text
 from app.core.config import Settings
 from app.core.errors import AppError, Forbidden, InvalidInput, NotEligible, field_message

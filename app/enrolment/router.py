@@ -2,14 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
-from app.auth.dependencies import (
-    ClientAddress,
-    CurrentUser,
-    OptionalUser,
-    Principal,
-    RequireAdmin,
-    RequireStaff,
-)
+from app.auth.dependencies import ClientAddress, CurrentUser, OptionalUser, RequireAdmin, RequireStaff
+from app.auth.principal import Principal
 from app.auth.schemas import ActivationCodeOut
 from app.core.dependencies import PageDep, ReadSessionDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.core.errors import BadRequest, error_responses, localised

@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
-from app.auth.dependencies import BearerToken, CurrentUser, authenticate_in
+from app.auth.dependencies import BearerToken, CurrentUser
+from app.auth.principal import authenticate_in
 from app.content.dependencies import check_learner
 from app.core.bad_input import is_bad_text
 from app.core.db import group_commit, in_one_thread, unit_of_work

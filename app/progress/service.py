@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.auth import scope
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.content import service as content_service
 from app.content.scoring import InvalidAnswers, score_quiz
 from app.content.service import CurrentModule, ModuleShape
