@@ -19,7 +19,7 @@ from app.core.files import file_response
 from app.core.pagination import MAX_ID, Page
 from app.enrolment.schemas import CountryCode
 from app.models import CertificateStatus, Role
-from app.storage import StorageDep
+from app.storage.dependencies import StorageDep
 
 router = APIRouter(tags=["certificates"])
 CertificateId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -9,7 +9,7 @@ from app.content.schemas import LessonOut, ModuleDetail, ModuleSummary
 from app.core.dependencies import ReadSessionDep, SettingsDep
 from app.core.errors import NotFound, error_responses
 from app.core.files import file_response
-from app.storage import StorageDep
+from app.storage.dependencies import StorageDep
 
 logger = logging.getLogger("caminos.content")
 router = APIRouter(tags=["content"])

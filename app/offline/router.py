@@ -12,7 +12,7 @@ from app.core.files import file_response
 from app.offline import service
 from app.offline.schemas import ManifestOut, OfflineOut, TierOut
 from app.offline.tiers import TIERS, Tier, recommend, seconds_at
-from app.storage import StorageDep
+from app.storage.dependencies import StorageDep
 
 logger = logging.getLogger("caminos.offline")
 router = APIRouter(tags=["offline"])
