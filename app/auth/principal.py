@@ -65,19 +65,10 @@ def lookup(session: Session, token: str) -> Principal | None:
                      programme_completed_at=completed_at if status is EnrolmentStatus.COMPLETED else None)
 
 
-def authenticate(session: Session, token: str | None) -> Principal | None:
-    """None without a token; a token that no longer holds is refused."""
-    if not token:
-        return None
-    principal = lookup(session, token)
-    if principal is None:
-        raise NotAuthenticated()
-    return principal
-
-
 def authenticate_in(session: Session, token: str | None) -> Principal:
-    """Authentication inside a hot path's own unit of work (one session for both)."""
-    principal = authenticate(session, token)
+    """Authentication inside a hot path's own unit of work (one session for both): no token, or one that no
+    longer holds, is refused."""
+    principal = lookup(session, token) if token else None
     if principal is None:
         raise NotAuthenticated()
     return principal
