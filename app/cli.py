@@ -9,8 +9,8 @@ from app._resources import CHECKOUT, migrations_dir, modules_content_dir
 
 if TYPE_CHECKING:
     # imported when used: alembic costs ~0.4 s of start-up that `caminos worker` and `serve` do not need; the
-    # settings and the database (with FastAPI and SQLAlchemy, ~0.6 s) are imported by the commands, so that
-    # `caminos worker` starts its render processes before it imports them
+    # settings and the database (pydantic and SQLAlchemy, ~0.35 s; no FastAPI, see tests/test_structure.py) are
+    # imported by the commands, so that `caminos worker` starts its render processes before it imports them
     from alembic.config import Config
     from sqlalchemy.orm import Session, sessionmaker
 

@@ -16,10 +16,12 @@ from app.certificates.router import router as certificates_router
 from app.content.router import router as content_router
 from app.core.compression import SelectiveCompressMiddleware
 from app.core.config import Settings, get_settings
-from app.core.db import SessionFactoryDep, make_engine, make_sessionmaker, short_session
+from app.core.db import make_engine, make_sessionmaker, short_session
+from app.core.dependencies import SessionFactoryDep
 from app.core.docs import install_docs
 from app.core.edge import refuse_bad_input
-from app.core.errors import ServiceUnavailable, error_responses, install_error_handlers
+from app.core.error_handlers import install_error_handlers
+from app.core.errors import ServiceUnavailable, error_responses
 from app.core.http import RateLimitPolicyMiddleware, Utf8QueryStringMiddleware, require_json_content_type
 from app.core.logging import RequestIdMiddleware, configure_logging
 from app.core.openapi import install_openapi, operation_id

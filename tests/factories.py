@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import service as auth_service
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.auth.schemas import UserCreate
 from app.core.config import Settings
 from app.core.i18n import FIELD_MESSAGES, MESSAGES

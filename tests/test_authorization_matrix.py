@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Route
 
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.certificates import batch
 from app.certificates import service as certificate_service
 from app.certificates.render import CertificateContent, render_pdf

@@ -1,90 +1,17 @@
-"""Who is calling: the principal is read from the database on every request (role and country included)."""
+"""Who is calling, as FastAPI dependencies: the bearer token, the principal holding it (``app.auth.principal``)
+and the roles a route requires."""
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.base import utcnow
-from app.core.db import SessionFactoryDep, short_session
+from app.auth.principal import Principal, principal_for_token
+from app.core.dependencies import SessionFactoryDep
 from app.core.errors import Forbidden, NotAuthenticated
-from app.core.security import digest
-from app.models import AccessToken, Enrolment, EnrolmentStatus, Participant, Role, User
+from app.models import Role
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: int
-    role: Role
-    country: str | None
-    participant_id: int | None
-    token_id: int
-    may_study: bool = False  # a participant holding a seat (enrolled or completed)
-    seat_since: datetime | None = None  # when that seat's enrolment began (enrolled, or applied)
-    programme_completed_at: datetime | None = None  # when that enrolment was completed, if it was
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.COORDINATOR, Role.ADMIN)
-
-
-def _principal_query() -> Select[int, int, Role, str | None, int, datetime, EnrolmentStatus, datetime | None]:
-    # her seat: at most one enrolment is active (a unique index), so the join adds no rows
-    seat = (Enrolment.participant_id == Participant.id) & Enrolment.status.in_(
-        (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED))
-    return (
-        select(AccessToken.id, User.id, User.role, User.country_code, Participant.id,
-               func.coalesce(Enrolment.enrolled_at, Enrolment.applied_at), Enrolment.status, Enrolment.completed_at)
-        .join(User, User.id == AccessToken.user_id)
-        .outerjoin(Participant, Participant.user_id == User.id)
-        .outerjoin(Enrolment, seat)
-        .where(
-            AccessToken.token_hash == bindparam("token_hash"),
-            AccessToken.revoked_at.is_(None),
-            AccessToken.expires_at > bindparam("now"),
-            User.active.is_(True),
-        )
-    )
-
-
-# built once: it runs on every authenticated request, and building (and keying) it cost more than running it
-_PRINCIPAL = _principal_query()
-
-
-def lookup(session: Session, token: str) -> Principal | None:
-    """Who holds ``token`` now, read from the database (no cache: a revoked token or a deactivated user is
-    refused on the very next request, on every worker); None when it is unknown, expired or revoked."""
-    row = session.connection().execute(_PRINCIPAL, {"token_hash": digest(token), "now": utcnow()}).one_or_none()
-    if row is None:
-        return None
-    token_id, user_id, role, country, participant_id, since, status, completed_at = row
-    return Principal(user_id=user_id, role=role, country=country, participant_id=participant_id,
-                     token_id=token_id, may_study=since is not None, seat_since=since,
-                     programme_completed_at=completed_at if status is EnrolmentStatus.COMPLETED else None)
-
-
-def authenticate(session: Session, token: str | None) -> Principal | None:
-    """None without a token; a token that no longer holds is refused."""
-    if not token:
-        return None
-    principal = lookup(session, token)
-    if principal is None:
-        raise NotAuthenticated()
-    return principal
-
-
-def authenticate_in(session: Session, token: str | None) -> Principal:
-    """Authentication inside a hot path's own unit of work (one session for both)."""
-    principal = authenticate(session, token)
-    if principal is None:
-        raise NotAuthenticated()
-    return principal
 
 
 def optional_principal(
@@ -96,14 +23,6 @@ def optional_principal(
     if principal is None:
         raise NotAuthenticated()
     return principal
-
-
-def principal_for_token(factory: sessionmaker[Session], token: str) -> Principal | None:
-    """Who holds ``token`` now (a bearer token, or the dashboard's cookie, which holds the same kind of token):
-    None when it is unknown, expired, revoked, or its account deactivated."""
-    # a short transaction of its own, so that authenticating never holds the request's write lock
-    with short_session(factory) as session:
-        return lookup(session, token)
 
 
 async def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:

@@ -16,8 +16,7 @@ from app.auth.schemas import (
     UserOut,
     UserUpdate,
 )
-from app.core.config import SettingsDep
-from app.core.db import SessionDep, SessionFactoryDep
+from app.core.dependencies import SessionDep, SessionFactoryDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.pagination import MAX_ID
 from app.core.security import hash_password

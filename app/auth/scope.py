@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, SQLColumnExpression, false
 
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.models import Role
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])

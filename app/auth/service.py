@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
 from app.auth import repository
-from app.auth.dependencies import Principal
 from app.auth.errors import InvalidActivationCode
+from app.auth.principal import Principal
 from app.auth.schemas import ActivationCodeOut, MeEnrolment, MeOut, TokenOut, UserCreate, UserUpdate
 from app.core.base import utcnow
 from app.core.config import Settings

@@ -14,8 +14,7 @@ from app.auth.dependencies import ClientAddress
 from app.certificates import service
 from app.certificates.render import TEMPLATES, _environment, spanish_date
 from app.certificates.schemas import VerificationOut
-from app.core.config import SettingsDep
-from app.core.db import SessionDep, SessionFactoryDep
+from app.core.dependencies import SessionDep, SessionFactoryDep, SettingsDep
 from app.core.errors import NotFound, Throttled
 from app.enrolment.geography import COUNTRY_NAMES
 

@@ -7,7 +7,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import scope
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.core.errors import NotFound
 from app.models import STATUS_LIST_SIZE, Certificate, CertificateStatus, ContentModule, Enrolment, ModuleVersion
 

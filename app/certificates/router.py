@@ -13,14 +13,13 @@ from app.certificates.schemas import (
     RevokeIn,
     VerificationOut,
 )
-from app.core.config import SettingsDep
-from app.core.db import SessionDep, SessionFactoryDep
+from app.core.dependencies import PageDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.core.errors import Forbidden, NotFound, error_responses
 from app.core.files import file_response
-from app.core.pagination import MAX_ID, Page, PageDep
+from app.core.pagination import MAX_ID, Page
 from app.enrolment.schemas import CountryCode
 from app.models import CertificateStatus, Role
-from app.storage import StorageDep
+from app.storage.dependencies import StorageDep
 
 router = APIRouter(tags=["certificates"])
 CertificateId = Annotated[int, Path(ge=1, le=MAX_ID)]

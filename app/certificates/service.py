@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.certificates import codes, repository
 from app.certificates.render import PROGRAMME, CertificateContent, ModuleLine, render_pdf, verify_url
 from app.certificates.schemas import (

@@ -2,7 +2,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.dependencies import CurrentUser, Principal
+from app.auth.dependencies import CurrentUser
+from app.auth.principal import Principal
 from app.core.errors import Forbidden
 from app.models import Role
 

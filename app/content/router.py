@@ -6,11 +6,10 @@ from fastapi import APIRouter, Path, Request, Response
 from app.content import repository, service
 from app.content.dependencies import StudyAccess
 from app.content.schemas import LessonOut, ModuleDetail, ModuleSummary
-from app.core.config import SettingsDep
-from app.core.db import ReadSessionDep
+from app.core.dependencies import ReadSessionDep, SettingsDep
 from app.core.errors import NotFound, error_responses
 from app.core.files import file_response
-from app.storage import StorageDep
+from app.storage.dependencies import StorageDep
 
 logger = logging.getLogger("caminos.content")
 router = APIRouter(tags=["content"])

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -154,11 +153,3 @@ def credential_key_problem(path: Path | None) -> str | None:
 def get_settings() -> Settings:
     return Settings()
 
-
-async def app_settings(request: Request) -> Settings:
-    """The settings the app was created with (``create_app``)."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(app_settings)]

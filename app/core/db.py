@@ -1,16 +1,15 @@
-"""Engine, sessions and the one-transaction-per-request dependency."""
+"""Engine, sessions and units of work (the request's session dependency is in ``app.core.dependencies``)."""
 
 import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 import anyio.to_thread
 from anyio import CapacityLimiter
-from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -116,14 +115,6 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    return factory
-
-
-SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
-
-
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
     """One transaction: commit on success, roll back on error. An error's ``trace`` (the audit of a refused
@@ -147,25 +138,6 @@ def unit_of_work(factory: sessionmaker[Session], *, read_only: bool = False) -> 
             session.rollback()
             raise
 
-
-def get_session(factory: SessionFactoryDep) -> Iterator[Session]:
-    """The request's unit of work, committed before the response is sent."""
-    with unit_of_work(factory) as session:
-        yield session
-
-
-def get_read_session(factory: SessionFactoryDep) -> Iterator[Session]:
-    """The unit of work of a route that only reads (no audit row either): see ``unit_of_work(read_only=True)``."""
-    with unit_of_work(factory, read_only=True) as session:
-        yield session
-
-
-SessionDep = Annotated[
-    Session, Depends(get_session, scope="function", max_concurrency=MAX_CONCURRENT_UNITS_OF_WORK)
-]
-ReadSessionDep = Annotated[
-    Session, Depends(get_read_session, scope="function", max_concurrency=MAX_CONCURRENT_UNITS_OF_WORK)
-]
 
 class _Write:
     def __init__(self, write: Callable[[Session], Any]) -> None:

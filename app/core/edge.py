@@ -1,14 +1,11 @@
-"""Bad bytes at the edge: NUL characters, lone surrogates, non-finite numbers and deep nesting are refused where
-input enters, before any dependency or database sees them.
+"""Bad bytes at the edge: NUL characters, lone surrogates, non-finite numbers and deep nesting (the checks of
+``app.core.bad_input``) are refused where input enters, before any dependency or database sees them.
 
-PostgreSQL refuses NUL in text and NaN/Infinity in JSON; a lone surrogate (``"\\ud800"`` is valid JSON) cannot
-be encoded as UTF-8 for either database or for the answer; deep nesting exhausts the recursion of whatever
-walks it next. ``refuse_bad_input`` is an application-wide dependency, so every route's path parameters,
-query string, headers and the body FastAPI parsed for it pass through here first. Routes that read their own
-body (the progress envelope) call ``find_bad_value`` themselves.
+``refuse_bad_input`` is an application-wide dependency, so every route's path parameters, query string, headers
+and the body FastAPI parsed for it pass through here first. Routes that read their own body (the progress
+envelope) call ``find_bad_value`` themselves.
 """
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,56 +13,8 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
+from app.core.bad_input import INVALID_TEXT, TOO_DEEP, field_name, find_bad_value, is_bad_text
 from app.core.errors import BadRequest, InvalidInput
-
-MAX_DEPTH = 32  # our own inputs nest 3 or 4 levels; a quiz's answers 3
-INVALID_TEXT, INVALID_NUMBER, TOO_DEEP = "invalid_text", "invalid_number", "too_deep"
-
-Path = tuple[str | int, ...]
-
-
-def is_bad_text(text: str) -> bool:
-    """NUL, or a lone surrogate (only those fail to encode as UTF-8)."""
-    if "\x00" in text:
-        return True
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def find_bad_value(value: Any, max_depth: int = MAX_DEPTH) -> tuple[Path, str] | None:
-    """The first bad string, key or number in a parsed JSON value, as (path, rule); ``None`` when clean.
-
-    Iterative, so that a value too deep for Python's recursion is reported rather than crashing the walk.
-    """
-    stack: list[tuple[Any, Path]] = [(value, ())]
-    while stack:
-        item, path = stack.pop()
-        if isinstance(item, str):
-            if is_bad_text(item):
-                return path, INVALID_TEXT
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return path, INVALID_NUMBER
-        elif isinstance(item, dict | list):
-            if len(path) >= max_depth:
-                return path, TOO_DEEP
-            children: Iterable[tuple[Any, Any]] = item.items() if isinstance(item, dict) else enumerate(item)
-            for key, child in reversed(list(children)):
-                if isinstance(key, str) and is_bad_text(key):
-                    return (*path, key), INVALID_TEXT
-                stack.append((child, (*path, key)))
-    return None
-
-
-def field_name(path: Path) -> str:
-    """A dotted name for the error body, itself safe to answer with (a bad character becomes U+FFFD)."""
-    name = ".".join(str(part) for part in path) or "body"
-    return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in name)
 
 
 def _refuse_text(pairs: Iterable[tuple[str, str]]) -> None:

@@ -1,8 +1,9 @@
 """Human-facing text: Spanish by default, English when ``Accept-Language`` prefers it."""
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from starlette.requests import HTTPConnection
+if TYPE_CHECKING:  # a type only: the job worker imports this module, and not Starlette
+    from starlette.requests import HTTPConnection
 
 Locale = Literal["es", "en"]
 
@@ -275,7 +276,7 @@ FIELD_MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "birth_date_future": {"es": "La fecha de nacimiento está en el futuro.", "en": "Birth date is in the future."},
     "birth_date_past": {"es": "La fecha de nacimiento no es plausible.", "en": "Birth date is not plausible."},
-    # refused at the edge (app/core/edge.py); also the reasons a progress event is rejected for them
+    # refused at the edge (app/core/bad_input.py); also the reasons a progress event is rejected for them
     "invalid_text": {
         "es": "Contiene caracteres no permitidos (un carácter nulo o un sustituto UTF-16 suelto).",
         "en": "Contains characters that are not allowed (a NUL character or a lone UTF-16 surrogate).",
@@ -408,7 +409,7 @@ def parse_locale(accept_language: str | None) -> Locale:
     return "es"
 
 
-def request_locale(conn: HTTPConnection) -> Locale:
+def request_locale(conn: "HTTPConnection") -> Locale:
     return parse_locale(conn.headers.get("accept-language"))
 
 

@@ -1,6 +1,5 @@
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -9,16 +8,6 @@ from sqlalchemy.orm import Session
 class PageParams(BaseModel):
     limit: int
     offset: int
-
-
-async def page_params(
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
-
-
-PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 T = TypeVar("T")

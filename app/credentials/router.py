@@ -7,8 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from app.auth.dependencies import CurrentUser
 from app.certificates import repository as certificate_repository
 from app.certificates.router import CertificateId
-from app.core.config import SettingsDep
-from app.core.db import SessionDep
+from app.core.dependencies import SessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.credentials import service
 from app.credentials.keys import SigningKey, app_signing_key

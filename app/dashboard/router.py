@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import service as auth_service
 from app.auth.dependencies import ClientAddress
-from app.core.config import Settings, SettingsDep
-from app.core.db import SessionDep, SessionFactoryDep, short_session
+from app.core.config import Settings
+from app.core.db import short_session
+from app.core.dependencies import SessionDep, SessionFactoryDep, SettingsDep
 from app.core.errors import InvalidCredentials, NotFound, Throttled
 from app.core.pagination import MAX_ID
 from app.dashboard import bulk, views

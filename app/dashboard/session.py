@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 
-from app.auth.dependencies import Principal, principal_for_token
-from app.core.config import Settings, SettingsDep
-from app.core.db import SessionFactoryDep
+from app.auth.principal import Principal, principal_for_token
+from app.core.config import Settings
+from app.core.dependencies import SessionFactoryDep, SettingsDep
 from app.core.errors import Forbidden
 
 PREFIX = "/coordinacion"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import service as auth_service
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.auth.schemas import TokenOut
 from app.core.base import utcnow
 from app.core.config import Settings

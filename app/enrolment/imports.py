@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
 from app.auth import scope
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
+from app.core.bad_input import is_bad_text
 from app.core.config import Settings
-from app.core.edge import is_bad_text
 from app.core.errors import AppError, Forbidden, InvalidInput, NotEligible, field_message
 from app.core.i18n import REASONS, Locale, translate
 from app.core.text import fold

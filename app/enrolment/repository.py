@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from app.auth import scope
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.core.errors import NotFound
 from app.core.text import alphanumerics, fold
 from app.models import (

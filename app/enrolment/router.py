@@ -2,20 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
-from app.auth.dependencies import (
-    ClientAddress,
-    CurrentUser,
-    OptionalUser,
-    Principal,
-    RequireAdmin,
-    RequireStaff,
-)
+from app.auth.dependencies import ClientAddress, CurrentUser, OptionalUser, RequireAdmin, RequireStaff
+from app.auth.principal import Principal
 from app.auth.schemas import ActivationCodeOut
-from app.core.config import SettingsDep
-from app.core.db import ReadSessionDep, SessionDep, SessionFactoryDep
+from app.core.dependencies import PageDep, ReadSessionDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.core.errors import BadRequest, error_responses, localised
 from app.core.i18n import request_locale
-from app.core.pagination import MAX_ID, Page, PageDep
+from app.core.pagination import MAX_ID, Page
 from app.core.security import hash_password
 from app.enrolment import imports, service, spreadsheet
 from app.enrolment.geography import COUNTRY_NAMES

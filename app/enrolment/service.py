@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.auth import repository as auth_repository
 from app.auth import scope
 from app.auth import service as auth_service
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.auth.schemas import ActivationCodeOut
 from app.content import service as content_service
 from app.core.base import utcnow

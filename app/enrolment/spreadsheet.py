@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from app.core.edge import field_name
+from app.core.bad_input import field_name
 from app.core.errors import PayloadTooLarge, field_message
 from app.core.i18n import Locale
 from app.core.text import fold

@@ -5,7 +5,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Request
 from app.audit import service as audit
 from app.auth.dependencies import RequireAdmin
 from app.certificates import batch
-from app.core.db import SessionDep
+from app.core.dependencies import SessionDep
 from app.core.errors import NotFound, error_responses
 from app.core.pagination import MAX_ID
 from app.jobs.schemas import BatchIn, JobCreated, JobOut

@@ -6,13 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app.content.dependencies import StudyAccess
-from app.core.db import SessionDep
+from app.core.dependencies import SessionDep
 from app.core.errors import NotFound, error_responses
 from app.core.files import file_response
 from app.offline import service
 from app.offline.schemas import ManifestOut, OfflineOut, TierOut
 from app.offline.tiers import TIERS, Tier, recommend, seconds_at
-from app.storage import StorageDep
+from app.storage.dependencies import StorageDep
 
 logger = logging.getLogger("caminos.offline")
 router = APIRouter(tags=["offline"])

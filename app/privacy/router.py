@@ -6,9 +6,9 @@ from pydantic import BaseModel, ConfigDict
 
 from app.audit import service as audit_service
 from app.auth.dependencies import RequireAdmin
-from app.core.db import SessionDep
+from app.core.dependencies import PageDep, SessionDep
 from app.core.errors import NotFound, error_responses
-from app.core.pagination import Page, PageDep
+from app.core.pagination import Page
 from app.core.validation import IsoAwareDatetime
 from app.privacy.notice import CURRENT_NOTICE_VERSION, NOTICES
 

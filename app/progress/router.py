@@ -8,10 +8,12 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import service as audit
-from app.auth.dependencies import BearerToken, CurrentUser, authenticate_in
+from app.auth.dependencies import BearerToken, CurrentUser
+from app.auth.principal import authenticate_in
 from app.content.dependencies import check_learner
-from app.core.db import SessionDep, SessionFactoryDep, group_commit, in_one_thread, unit_of_work
-from app.core.edge import is_bad_text
+from app.core.bad_input import is_bad_text
+from app.core.db import group_commit, in_one_thread, unit_of_work
+from app.core.dependencies import SessionDep, SessionFactoryDep
 from app.core.errors import BadRequest, PayloadTooLarge, error_responses, localised
 from app.core.i18n import EVENT_REASONS, Locale, request_locale, translate
 from app.core.openapi import json_request_body

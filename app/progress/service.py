@@ -20,12 +20,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.auth import scope
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.content import service as content_service
 from app.content.scoring import InvalidAnswers, score_quiz
 from app.content.service import CurrentModule, ModuleShape
+from app.core.bad_input import find_bad_value, is_bad_text
 from app.core.base import utcnow
-from app.core.edge import find_bad_value, is_bad_text
 from app.core.errors import Conflict, Forbidden, InvalidInput
 from app.enrolment import repository as enrolment_repository
 from app.enrolment import service as enrolment_service

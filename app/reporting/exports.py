@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.reporting import repository
 from app.reporting.service import Cohort, Learning
 

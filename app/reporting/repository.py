@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.auth import scope
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.core.errors import NotFound
 from app.models import (
     Certificate,

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from app.auth.dependencies import RequireStaff
-from app.core.db import SessionDep
+from app.core.dependencies import SessionDep
 from app.core.errors import error_responses
 from app.reporting import exports, service
 from app.reporting.schemas import CountryReport

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.content import service as content_service
 from app.content.service import ModuleShape
 from app.core.base import utcnow

@@ -3,8 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from app.auth.dependencies import CurrentUser, RequireAdmin
-from app.core.config import SettingsDep
-from app.core.db import SessionDep
+from app.core.dependencies import SessionDep, SettingsDep
 from app.core.errors import error_responses
 from app.core.pagination import MAX_ID
 from app.rights import service

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth import repository as auth_repository
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.certificates import service as certificates_service
 from app.core.config import Settings
 from app.core.errors import InvalidInput

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth.dependencies import Principal
+from app.auth.principal import Principal
 from app.enrolment import imports
 from app.enrolment.spreadsheet import MAX_BYTES, XLSX_MEDIA_TYPE
 from app.models import AuditEntry, Enrolment, IdempotencyRecord, Participant, Role, User

@@ -11,9 +11,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, BinaryIO, Protocol
-
-from fastapi import Depends, Request
+from typing import BinaryIO, Protocol
 
 from app.core.config import Settings
 
@@ -95,11 +93,3 @@ def _fsync_directory(folder: Path) -> None:
 def storage_for(settings: Settings) -> Storage:
     return LocalStorage(settings.data_dir / "blobs")
 
-
-async def app_storage(request: Request) -> Storage:
-    """The storage the app was created with (``create_app``)."""
-    storage: Storage = request.app.state.storage
-    return storage
-
-
-StorageDep = Annotated[Storage, Depends(app_storage)]
