@@ -14,8 +14,8 @@ from multiprocessing import forkserver
 
 from app.certificates.render import warm_up
 
-# the last one freezes what the others imported (see app/certificates/preloaded.py)
-PRELOAD = ["app.certificates.render", "weasyprint", "app.certificates.preloaded"]
+# WeasyPrint and the renderer, imported with the garbage collector off and then frozen (see the module)
+PRELOAD = ["app.certificates.preloaded"]
 _lock = threading.Lock()
 _open = 0  # pools open in this process, all forked from the one fork server
 
